@@ -1,0 +1,47 @@
+import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/app-config.token.js';
+import { Auth, CurrentPrincipal, Public } from './auth.decorators.js';
+import { LoginDto, LoginResponseDto } from './dto/login.dto.js';
+import { LoginService } from './login.service.js';
+import type { Principal } from './principal.js';
+import { CSRF_COOKIE, SESSION_COOKIE, SessionsService } from './sessions.service.js';
+
+@ApiTags('session')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly login: LoginService,
+    private readonly sessions: SessionsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('login')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign in with the login password; sets the session and CSRF cookies' })
+  @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
+  @ApiOkResponse({ type: LoginResponseDto })
+  async signIn(@Body() body: LoginDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponseDto> {
+    const account = await this.login.verifyLoginPassword(body.login, body.password, req);
+    const { token, session, csrfToken } = await this.sessions.create(account, req);
+    const secure = req.protocol === 'https';
+    const maxAge = this.config.sessionTtlSeconds;
+    reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge });
+    // Readable by the page's script, which echoes it in X-CSRF-Token (double submit).
+    reply.setCookie(CSRF_COOKIE, csrfToken, { httpOnly: false, sameSite: 'lax', secure, path: '/', maxAge });
+    return { login: account.login, role: account.role, csrfToken, expiresAt: session.expiresAt.toISOString() };
+  }
+
+  @Post('logout')
+  @Auth('session')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End the session (needs the CSRF token)' })
+  @ApiNoContentResponse()
+  async signOut(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    if (principal.sessionId) await this.sessions.destroy(principal.sessionId);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(CSRF_COOKIE, { path: '/' });
+  }
+}

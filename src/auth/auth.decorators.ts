@@ -1,0 +1,64 @@
+import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiBasicAuth, ApiBearerAuth, ApiCookieAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { ErrorResponseDto } from '../openapi/error-response.dto.js';
+import type { AuthMethod, Principal } from './principal.js';
+
+export const AUTH_POLICY = 'portcullis:auth-policy';
+
+export interface AuthPolicy {
+  /** Credential methods the route accepts, tried in this order. Empty = public. */
+  methods: readonly AuthMethod[];
+  /** Only operators (`role = admin`) pass. */
+  admin: boolean;
+}
+
+/** OpenAPI security scheme names, defined once in openapi/openapi.ts. */
+export const SECURITY_SCHEMES = { basic: 'basic', bearer: 'bearer', otp: 'otp', session: 'session' } as const;
+
+const securityFor: Record<AuthMethod, () => MethodDecorator & ClassDecorator> = {
+  basic: () => ApiBasicAuth(SECURITY_SCHEMES.basic),
+  bearer: () => ApiBearerAuth(SECURITY_SCHEMES.bearer),
+  otp: () => ApiSecurity(SECURITY_SCHEMES.otp),
+  session: () => ApiCookieAuth(SECURITY_SCHEMES.session),
+};
+
+/**
+ * Declares how a route is reached: the credential methods the global AuthGuard accepts, and the
+ * same methods as the route's OpenAPI security, so the document cannot drift from the guard.
+ */
+export function Auth(...methods: [AuthMethod, ...AuthMethod[]]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(AUTH_POLICY, { methods, admin: false } satisfies AuthPolicy),
+    ...methods.map((m) => securityFor[m]()),
+    ApiUnauthorizedResponse({ description: 'Missing or wrong credentials', type: ErrorResponseDto }),
+  );
+}
+
+/** Operator-only: a session of an account with `role = admin`. */
+export function AdminAuth(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(AUTH_POLICY, { methods: ['session'], admin: true } satisfies AuthPolicy),
+    securityFor.session(),
+    ApiUnauthorizedResponse({ description: 'No session', type: ErrorResponseDto }),
+    ApiForbiddenResponse({ description: 'Not an operator (`admin_required`) or CSRF token missing (`csrf_failed`)', type: ErrorResponseDto }),
+  );
+}
+
+/** Reachable without credentials. Explicit, so that forgetting a declaration denies rather than opens. */
+export function Public(): MethodDecorator & ClassDecorator {
+  return SetMetadata(AUTH_POLICY, { methods: [], admin: false } satisfies AuthPolicy);
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** The authenticated principal, as the AuthGuard left it on the request. */
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
+  const principal = ctx.switchToHttp().getRequest<FastifyRequest>().principal;
+  if (!principal) throw new Error('CurrentPrincipal used on a route without authentication');
+  return principal;
+});

@@ -1,0 +1,53 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../errors/domain-error.js';
+import { AUTH_POLICY, type AuthPolicy } from './auth.decorators.js';
+import { StrategyRegistry } from './strategy-registry.js';
+
+/**
+ * The global authentication guard (deny by default). It reads the route's declared methods,
+ * tries each in order — the verification cache first, then the method's Passport strategy —
+ * and answers 401 with every accepted method's challenge when none authenticates.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly registry: StrategyRegistry,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    // Handler metadata first: a route's own declaration beats its controller's default.
+    const policy = this.reflector.getAllAndOverride<AuthPolicy | undefined>(AUTH_POLICY, [ctx.getHandler(), ctx.getClass()]);
+    if (!policy) throw new DomainError('forbidden', 'route declares no access policy'); // the start-up check prevents this
+    if (policy.methods.length === 0) return true;
+
+    const http = ctx.switchToHttp();
+    const req = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+
+    try {
+      for (const method of policy.methods) {
+        const principal = this.registry.extras(method).cached?.(req) ?? (await this.registry.run(method, req, reply));
+        if (principal) {
+          req.principal = principal;
+          break;
+        }
+      }
+    } catch (err) {
+      throw this.withChallenges(err, policy);
+    }
+    if (!req.principal) throw this.withChallenges(new DomainError('authentication_required', 'credentials are required'), policy);
+    if (policy.admin && req.principal.account.role !== 'admin') throw new DomainError('admin_required', 'operators only');
+    return true;
+  }
+
+  /** A 401 tells the client every way in (RFC 7235), unless the strategy set its own challenge. */
+  private withChallenges(err: unknown, policy: AuthPolicy): unknown {
+    if (!(err instanceof DomainError) || err.status !== 401 || err.headers['WWW-Authenticate']) return err;
+    const challenges = policy.methods.map((m) => this.registry.extras(m).challenge?.()).filter((c): c is string => !!c);
+    if (challenges.length === 0) return err;
+    return new DomainError(err.code, err.message, { ...err.headers, 'WWW-Authenticate': challenges.join(', ') }, err.details);
+  }
+}

@@ -1,0 +1,28 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, Length } from 'class-validator';
+
+export class LoginDto {
+  @ApiProperty({ example: 'admin' })
+  @IsString()
+  @Length(1, 100)
+  login: string;
+
+  @ApiProperty({ description: 'The login password (never the app-connection password)', format: 'password' })
+  @IsString()
+  @Length(1, 1024)
+  password: string;
+}
+
+export class LoginResponseDto {
+  @ApiProperty({ example: 'admin' })
+  login: string;
+
+  @ApiProperty({ enum: ['user', 'admin'] })
+  role: string;
+
+  @ApiProperty({ description: 'Send it back in the X-CSRF-Token header on state-changing requests (also set as the portcullis_csrf cookie)' })
+  csrfToken: string;
+
+  @ApiProperty({ description: 'When the session ends', format: 'date-time' })
+  expiresAt: string;
+}

@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { Account } from '../accounts/account.entity.js';
+import { AccountsService } from '../accounts/accounts.service.js';
+import { AuditService } from '../audit/audit.service.js';
+import { PasswordHasher } from '../crypto/password-hasher.js';
+import { DomainError } from '../errors/domain-error.js';
+
+/**
+ * Login-password verification for first-party sign-in. Unknown login, wrong password and a
+ * suspended account all answer the same `invalid_credentials`, after the same argon2 work.
+ */
+@Injectable()
+export class LoginService {
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly hasher: PasswordHasher,
+    private readonly audit: AuditService,
+  ) {}
+
+  async verifyLoginPassword(login: string, password: string, req: FastifyRequest): Promise<Account> {
+    const account = await this.accounts.findByLogin(login);
+    const ok = await this.hasher.verifyOrDummy(account?.passwordHash, password);
+    if (!account || !ok || account.status !== 'active') {
+      const code = account && ok ? 'account_suspended' : 'invalid_credentials';
+      this.audit.record({ type: 'auth.login', outcome: 'failure', login, accountId: account?.id ?? null, code, request: req });
+      throw new DomainError('invalid_credentials', 'invalid login or password');
+    }
+    await this.accounts.rehashIfNeeded(account, password);
+    this.audit.record({ type: 'auth.login', outcome: 'success', login, accountId: account.id, request: req });
+    return account;
+  }
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
+import { LessThan, type Repository } from 'typeorm';
+import { Account } from '../accounts/account.entity.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/app-config.token.js';
+import { constantTimeEqual, KeyRing, randomToken, sha256Hex } from '../crypto/secrets.js';
+import { Session } from './session.entity.js';
+
+export const SESSION_COOKIE = 'portcullis_session';
+export const CSRF_COOKIE = 'portcullis_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+export const CSRF_FORM_FIELD = '_csrf';
+
+/**
+ * Server-side sessions. The cookie carries a random token and the database only its sha256,
+ * so a database leak does not hand out live sessions. The CSRF token is an HMAC of the session
+ * id (a signed double submit): a forged cookie pair cannot match it.
+ */
+@Injectable()
+export class SessionsService {
+  constructor(
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    @InjectRepository(Account) private readonly accounts: Repository<Account>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly keys: KeyRing,
+  ) {}
+
+  async create(account: Account, req: FastifyRequest): Promise<{ token: string; session: Session; csrfToken: string }> {
+    const token = randomToken(32);
+    const now = Date.now();
+    const session = this.sessions.create({
+      id: sha256Hex(token),
+      accountId: account.id,
+      createdAt: new Date(now),
+      expiresAt: new Date(now + this.config.sessionTtlSeconds * 1000),
+      ip: req.ip ?? null,
+      userAgent: req.headers['user-agent']?.slice(0, 256) ?? null,
+    });
+    await this.sessions.insert(session);
+    // Opportunistic cleanup keeps the table small without a scheduler.
+    void this.sessions.delete({ expiresAt: LessThan(now) as never }).catch(() => undefined);
+    return { token, session, csrfToken: this.csrfToken(session.id) };
+  }
+
+  /** The live session and its account for a cookie token, or null. */
+  async resolve(token: string): Promise<{ session: Session; account: Account } | null> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+    const session = await this.sessions.findOneBy({ id: sha256Hex(token) });
+    if (!session) return null;
+    if (session.expiresAt.getTime() <= Date.now()) {
+      await this.sessions.delete({ id: session.id });
+      return null;
+    }
+    const account = await this.accounts.findOneBy({ id: session.accountId });
+    return account ? { session, account } : null;
+  }
+
+  async destroy(sessionId: string): Promise<void> {
+    await this.sessions.delete({ id: sessionId });
+  }
+
+  async destroyAllOf(accountId: string): Promise<void> {
+    await this.sessions.delete({ accountId });
+  }
+
+  csrfToken(sessionId: string): string {
+    return this.keys.hmac('csrf', sessionId);
+  }
+
+  csrfValid(sessionId: string, presented: string | undefined): boolean {
+    return typeof presented === 'string' && constantTimeEqual(presented, this.csrfToken(sessionId));
+  }
+}

@@ -1,0 +1,20 @@
+import { Global, Module } from '@nestjs/common';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/app-config.token.js';
+import { resolveSecretKey } from '../config/secret-key.js';
+import { PasswordHasher } from './password-hasher.js';
+import { KeyRing } from './secrets.js';
+
+@Global()
+@Module({
+  providers: [
+    { provide: PasswordHasher, useFactory: () => new PasswordHasher() },
+    {
+      provide: KeyRing,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new KeyRing(resolveSecretKey(config.secretKey, config.dataDir)),
+    },
+  ],
+  exports: [PasswordHasher, KeyRing],
+})
+export class CryptoModule {}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { constantTimeEqual, KeyRing, randomToken, SecretBox } from './secrets.js';
+
+describe('SecretBox', () => {
+  it('round-trips any text and never shows it in the ciphertext', () => {
+    const box = new SecretBox([randomBytes(32)]);
+    fc.assert(
+      fc.property(fc.string({ minLength: 4 }), (plain) => {
+        const sealed = box.seal(plain);
+        expect(box.open(sealed)).toBe(plain);
+        expect(sealed.includes(plain)).toBe(false);
+      }),
+    );
+  });
+
+  it('refuses tampered, foreign and garbage boxes', () => {
+    const box = new SecretBox([randomBytes(32)]);
+    const sealed = box.seal('secret');
+    const parts = sealed.split('.');
+    const flipped = Buffer.from(parts[3]!, 'base64url');
+    flipped[0] = flipped[0]! ^ 1;
+    parts[3] = flipped.toString('base64url');
+    expect(box.open(parts.join('.'))).toBeNull();
+    expect(new SecretBox([randomBytes(32)]).open(sealed)).toBeNull();
+    expect(box.open('v1.x.y')).toBeNull();
+    expect(box.open('')).toBeNull();
+  });
+
+  it('opens boxes of an older key after rotation, seals with the new one', () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const sealedOld = new SecretBox([oldKey]).seal('before');
+    const rotated = new SecretBox([newKey, oldKey]);
+    expect(rotated.open(sealedOld)).toBe('before');
+    expect(new SecretBox([newKey]).open(rotated.seal('after'))).toBe('after');
+  });
+});
+
+describe('KeyRing', () => {
+  it('derives distinct HMACs per purpose and per master key', () => {
+    const ring = new KeyRing(randomBytes(32));
+    expect(ring.hmac('a', 'x')).toBe(ring.hmac('a', 'x'));
+    expect(ring.hmac('a', 'x')).not.toBe(ring.hmac('b', 'x'));
+    expect(new KeyRing(randomBytes(32)).hmac('a', 'x')).not.toBe(ring.hmac('a', 'x'));
+  });
+});
+
+describe('helpers', () => {
+  it('compares equal and unequal strings', () => {
+    expect(constantTimeEqual('abc', 'abc')).toBe(true);
+    expect(constantTimeEqual('abc', 'abd')).toBe(false);
+    expect(constantTimeEqual('abc', 'abcd')).toBe(false);
+  });
+  it('makes tokens of the asked entropy', () => {
+    expect(Buffer.from(randomToken(16), 'base64url')).toHaveLength(16);
+    expect(randomToken()).not.toBe(randomToken());
+  });
+});

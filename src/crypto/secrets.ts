@@ -1,0 +1,92 @@
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** Constant-time string comparison; lengths leak, contents don't. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a, 'utf8');
+  const bb = Buffer.from(b, 'utf8');
+  if (ab.length !== bb.length) {
+    timingSafeEqual(ab, ab); // keep the work similar on a length mismatch
+    return false;
+  }
+  return timingSafeEqual(ab, bb);
+}
+
+/** A URL-safe random token with `bytes` of entropy (≥ 16 bytes = 128 bits for anything secret). */
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+export function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Everything derived from SECRET_KEY: per-purpose HMAC keys and the secret box. Sub-keys are
+ * derived with HKDF so that one purpose's MACs can never be replayed as another's.
+ */
+export class KeyRing {
+  private readonly hmacKeys = new Map<string, Buffer>();
+  readonly secretBox: SecretBox;
+
+  constructor(private readonly master: Buffer) {
+    if (master.length !== 32) throw new Error('SECRET_KEY must be 32 bytes');
+    this.secretBox = new SecretBox([this.derive('secret-box:v1')]);
+  }
+
+  /** HMAC-SHA256 of `data` under the sub-key for `purpose`, hex. */
+  hmac(purpose: string, data: string | Buffer): string {
+    let key = this.hmacKeys.get(purpose);
+    if (!key) {
+      key = this.derive(`hmac:${purpose}`);
+      this.hmacKeys.set(purpose, key);
+    }
+    return createHmac('sha256', key).update(data).digest('hex');
+  }
+
+  private derive(info: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.master, Buffer.alloc(0), info, 32));
+  }
+}
+
+/**
+ * AES-256-GCM for secrets the server must read back (the OTP needs the plain password to
+ * recompute its MAC). Ciphertexts name their key id, so keys can rotate: the first key seals,
+ * every listed key opens.
+ */
+export class SecretBox {
+  private readonly keys: Map<string, Buffer>;
+  private readonly current: { id: string; key: Buffer };
+
+  constructor(keys: readonly Buffer[]) {
+    if (keys.length === 0) throw new Error('SecretBox needs a key');
+    this.keys = new Map(keys.map((k) => [keyId(k), k]));
+    this.current = { id: keyId(keys[0]!), key: keys[0]! };
+  }
+
+  seal(plain: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
+    cipher.setAAD(Buffer.from(this.current.id));
+    const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+    return ['v1', this.current.id, iv.toString('base64url'), ct.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+  }
+
+  /** The plain text, or null when the box is not ours, tampered with, or under a retired key. */
+  open(sealed: string): string | null {
+    const [version, id, iv, ct, tag] = sealed.split('.');
+    const key = id ? this.keys.get(id) : undefined;
+    if (version !== 'v1' || !key || !iv || ct === undefined || !tag) return null;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      decipher.setAAD(Buffer.from(id!));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
+    } catch {
+      return null;
+    }
+  }
+}
+
+function keyId(key: Buffer): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 8);
+}

@@ -1,0 +1,37 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import { Account } from '../accounts/account.entity.js';
+import { AppConnection } from '../accounts/app-connection.entity.js';
+import { AuditEvent } from '../audit/audit-event.entity.js';
+import { Session } from '../auth/session.entity.js';
+import { Foundation1763800000000 } from './migrations/1763800000000-Foundation.js';
+
+/**
+ * Entities and migrations are listed explicitly, not globbed: the list is the schema's table of
+ * contents, and it works the same from `dist/` (production, migration CLI) and from `src/` (tests).
+ */
+export const ENTITIES = [Account, AppConnection, Session, AuditEvent];
+export const MIGRATIONS = [Foundation1763800000000];
+
+/** The one place that turns DATABASE_URL into TypeORM options, for the app and for ormconfig.ts. */
+export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
+  const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: false } as const;
+  if (databaseUrl.startsWith('sqlite:')) {
+    const database = databaseUrl.slice('sqlite:'.length);
+    if (database !== ':memory:') mkdirSync(dirname(database), { recursive: true });
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database,
+      // WAL lets readers run while a writer commits; busy_timeout waits instead of failing on a lock.
+      prepareDatabase: (db: { pragma(s: string): unknown }) => {
+        db.pragma('journal_mode = WAL');
+        db.pragma('busy_timeout = 5000');
+        db.pragma('foreign_keys = ON');
+        db.pragma('synchronous = NORMAL');
+      },
+    };
+  }
+  return { ...common, type: 'postgres', url: databaseUrl, extra: { max: 10, connectionTimeoutMillis: 5_000 } };
+}

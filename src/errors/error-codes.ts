@@ -1,0 +1,59 @@
+/**
+ * Every error code the API can answer, with its HTTP status. The codes are part of the
+ * public contract (SPEC §8): clients branch on them. Adding a code means adding it here,
+ * and the compiler then insists on a status for it.
+ */
+export const ERROR_STATUS = {
+  // 400
+  malformed_authorization: 400,
+  malformed_json: 400,
+  validation_failed: 400,
+  bad_request: 400,
+  api_key_malformed: 400,
+  path_invalid: 400,
+  path_escape: 400,
+  path_too_long: 400,
+  acl_rule_invalid: 400,
+  // 401
+  authentication_required: 401,
+  invalid_credentials: 401,
+  basic_disabled: 401,
+  session_expired: 401,
+  api_key_required: 401,
+  otp_malformed: 401,
+  otp_expired: 401,
+  otp_too_long: 401,
+  otp_replayed: 401,
+  invalid_token: 401,
+  // 403
+  forbidden: 403,
+  csrf_failed: 403,
+  tls_required: 403,
+  account_suspended: 403,
+  admin_required: 403,
+  api_key_invalid: 403,
+  api_key_blocked: 403,
+  acl_denied: 403,
+  insufficient_scope: 403,
+  // 404, 405, 409, 411, 412, 413, 415, 416, 429
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  login_taken: 409,
+  app_connection_conflict: 409,
+  length_required: 411,
+  precondition_failed: 412,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  range_not_satisfiable: 416,
+  too_many_requests: 429,
+  // 5xx: only for what is truly ours to fix or temporarily unavailable
+  internal_error: 500,
+  service_unavailable: 503,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export function statusOf(code: ErrorCode): number {
+  return ERROR_STATUS[code];
+}

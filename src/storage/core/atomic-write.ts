@@ -1,0 +1,168 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { lstat, open, opendir, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Upload exceeded `maxBytes`; nothing was changed. Maps to HTTP 413. */
+export class StorageLimitError extends Error {
+  override readonly name = 'StorageLimitError';
+  readonly code = 'too_large' as const;
+  constructor(readonly limit: number) {
+    super(`upload exceeds the limit of ${limit} bytes`);
+  }
+}
+
+export interface AtomicWriteOptions {
+  /** Refuse (and leave the target untouched) once the stream goes past this many bytes. */
+  maxBytes?: number;
+  /** Aborting before the rename leaves the target untouched and rejects with the abort error. */
+  signal?: AbortSignal;
+}
+
+export interface AtomicWriteResult {
+  bytes: number;
+  /** Hex SHA-256 of the bytes written: computed on the way through, usable as a strong ETag. */
+  sha256: string;
+}
+
+// The whole `.portcullis-` prefix is reserved (case-insensitively, so nothing collides on a
+// case-insensitive filesystem either): users can never create such a name, so hiding them in
+// listings never hides a user's file.
+const RESERVED_PREFIX = /^\.portcullis-/i;
+// The sweep only deletes the exact shape writeFileAtomic creates, nothing else in the namespace.
+const UPLOAD_TEMP = /^\.portcullis-upload-[0-9a-f]{32}$/;
+
+/** True for names in the reserved temp namespace: hide them from listings, refuse them as input. */
+export function isTempName(name: string): boolean {
+  return RESERVED_PREFIX.test(name);
+}
+
+/**
+ * Streams `source` into `targetAbs` so that readers see either the whole old file or the whole
+ * new one: write a temp file in the same directory (rename is only atomic within a filesystem),
+ * fsync it, rename it over the target, fsync the directory (so the rename survives a crash).
+ *
+ * On any failure (source error, over-limit, abort, I/O) the temp file is removed and the error
+ * rethrown, and the source is released as `stream.pipeline` would: a Node stream is destroyed,
+ * another iterator gets `return()`. An HTTP layer that wants to answer 413 on the same
+ * connection should check Content-Length before calling this.
+ * The target's directory must exist.
+ */
+export async function writeFileAtomic(
+  targetAbs: string,
+  source: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
+  opts: AtomicWriteOptions = {},
+): Promise<AtomicWriteResult> {
+  const { maxBytes = Infinity, signal } = opts;
+  signal?.throwIfAborted();
+  const dir = path.dirname(targetAbs);
+  const tmp = path.join(dir, `.portcullis-upload-${randomBytes(16).toString('hex')}`);
+  const hash = createHash('sha256');
+  let bytes = 0;
+
+  // A hand-driven loop rather than stream.pipeline: pipeline never settles when aborted while
+  // an async-iterable source is stalled (a slow client), which is exactly when abort matters.
+  const chunks = (source as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]();
+  // 'wx' = O_CREAT|O_EXCL: never reuse an existing entry or follow a planted symlink.
+  const fh = await open(tmp, 'wx').catch((err: unknown) => {
+    release(source, chunks);
+    throw err;
+  });
+  try {
+    try {
+      for (;;) {
+        const next = await nextOrAbort(chunks, signal);
+        if (next.done) break;
+        const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+        bytes += chunk.byteLength;
+        // Checked before writing: never more than maxBytes reach the disk.
+        if (bytes > maxBytes) throw new StorageLimitError(maxBytes);
+        hash.update(chunk);
+        for (let off = 0; off < chunk.byteLength; ) off += (await fh.write(chunk, off)).bytesWritten;
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    // Last point where an abort can still cancel: after the rename the new version is live.
+    signal?.throwIfAborted();
+    await rename(tmp, targetAbs);
+  } catch (err) {
+    release(source, chunks);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await syncDir(dir);
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/** `it.next()`, but rejects with the abort reason as soon as `signal` fires, even if it stalls. */
+function nextOrAbort<T>(it: AsyncIterator<T>, signal?: AbortSignal): Promise<IteratorResult<T>> {
+  signal?.throwIfAborted();
+  if (!signal) return it.next();
+  const next = it.next();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    // A late rejection of `next` lands here too, so it is never unhandled.
+    next.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function release(source: object, it: AsyncIterator<unknown>): void {
+  const destroy = (source as { destroy?: unknown }).destroy;
+  // destroy() directly: a stream iterator's return() would queue behind a stalled next().
+  if (typeof destroy === 'function') destroy.call(source);
+  else it.return?.().catch(() => undefined); // not awaited, for the same reason
+}
+
+async function syncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return; // directories cannot be opened for fsync there
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}
+
+/**
+ * Deletes upload temp files older than `olderThanMs` (by mtime) anywhere under `areaRoot`:
+ * leftovers of a crash (kill -9) mid-upload. An upload in progress touches its temp file's
+ * mtime on every write, so a cut-off well above the slowest expected gap between chunks never
+ * removes a live upload, even one from another instance on shared storage.
+ * Does not follow symlinks. Returns the number of files removed.
+ */
+export async function removeStaleTempFiles(areaRoot: string, olderThanMs: number): Promise<number> {
+  const cutoff = Date.now() - olderThanMs;
+  let removed = 0;
+  const pending = [areaRoot];
+  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+    let entries;
+    try {
+      entries = await opendir(dir);
+    } catch (err) {
+      if (isGone(err)) continue; // removed or replaced while we walked
+      throw err;
+    }
+    for await (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) pending.push(p); // false for symlinks: never leave the area
+      else if (e.isFile() && UPLOAD_TEMP.test(e.name)) {
+        try {
+          if ((await lstat(p)).mtimeMs < cutoff) {
+            await unlink(p);
+            removed++;
+          }
+        } catch (err) {
+          if (!isGone(err)) throw err;
+        }
+      }
+    }
+  }
+  return removed;
+}
+
+function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

@@ -1,0 +1,111 @@
+import { lstat, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { isTempName } from './atomic-write.js';
+
+export type StoragePathErrorCode = 'path_invalid' | 'path_escape' | 'path_too_long';
+
+const MESSAGES: Record<StoragePathErrorCode, string> = {
+  path_invalid: 'invalid path',
+  path_escape: 'path leaves the storage area',
+  path_too_long: 'path too long',
+};
+
+/** A user path that is refused. The message never echoes the input (it may hold control chars). */
+export class StoragePathError extends Error {
+  override readonly name = 'StoragePathError';
+  constructor(
+    readonly code: StoragePathErrorCode,
+    message: string = MESSAGES[code],
+  ) {
+    super(message);
+  }
+}
+
+const MAX_SEGMENT_BYTES = 255; // NAME_MAX on common filesystems
+const MAX_PATH_BYTES = 4096; // PATH_MAX on Linux
+// C0, DEL and C1 controls are never a legitimate name and break logs, terminals and headers;
+// backslash is a separator to Windows clients and to some WebDAV mounts, so it is ambiguous.
+const FORBIDDEN_CHAR = /[\u0000-\u001f\u007f-\u009f\\]/;
+const ONLY_WHITESPACE = /^\s+$/u;
+
+/**
+ * Canonical form of a user path ('/a/b', root '/'), given as the HTTP layer decoded it once:
+ * it is not decoded again, so '%2e%2e' is a literal name, never '..'.
+ * A leading '/' is optional and means the area root, never the host's root.
+ * '..' is refused rather than resolved: a file API client has no reason to send it.
+ */
+export function normalizeUserPath(input: string): string {
+  // typeof guards JS callers: a repeated query parameter arrives as an array.
+  // isWellFormed: a lone surrogate would be silently replaced with U+FFFD when encoded, so two
+  // different inputs would name the same file.
+  if (typeof input !== 'string' || !input.isWellFormed() || FORBIDDEN_CHAR.test(input)) {
+    throw new StoragePathError('path_invalid');
+  }
+  const segments: string[] = [];
+  for (const seg of input.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') throw new StoragePathError('path_escape');
+    // Blank names are invisible in every client; reserved names are our temp files.
+    if (ONLY_WHITESPACE.test(seg) || isTempName(seg)) throw new StoragePathError('path_invalid');
+    if (Buffer.byteLength(seg) > MAX_SEGMENT_BYTES) throw new StoragePathError('path_too_long');
+    segments.push(seg);
+  }
+  const canonical = '/' + segments.join('/');
+  if (Buffer.byteLength(canonical) > MAX_PATH_BYTES) throw new StoragePathError('path_too_long');
+  return canonical;
+}
+
+/**
+ * Absolute real path for `userPath` inside `areaRoot` (which must exist), also for paths that
+ * do not exist yet (upload, mkdir). Symlinks are followed, and refused (path_escape) when any
+ * existing part of the path resolves outside realpath(areaRoot), or cannot be resolved at all
+ * (dangling link, loop): a dangling link could be created through later and land outside.
+ *
+ * The check is done now; the service itself never creates symlinks, so only someone with
+ * direct access to the storage could swap a directory for a link between check and use.
+ */
+export async function resolveInArea(areaRoot: string, userPath: string): Promise<string> {
+  const segments = normalizeUserPath(userPath).split('/').filter(Boolean);
+  const root = await realpath(areaRoot);
+  // From the full path upwards, find the deepest entry that exists; realpath resolves every
+  // link on the way, so checking that one result covers all its ancestors.
+  for (let i = segments.length; i > 0; i--) {
+    const candidate = path.join(root, ...segments.slice(0, i));
+    let real: string;
+    try {
+      real = await realpath(candidate);
+    } catch (err) {
+      const code = errCode(err);
+      if (code === 'ELOOP') throw new StoragePathError('path_escape');
+      if (code === 'ENAMETOOLONG') throw new StoragePathError('path_too_long');
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      // realpath also says ENOENT for a link whose target is missing; lstat tells them apart.
+      if (await entryExists(candidate)) throw new StoragePathError('path_escape');
+      continue;
+    }
+    if (!isInside(root, real)) throw new StoragePathError('path_escape');
+    return path.join(real, ...segments.slice(i));
+  }
+  return path.join(root, ...segments); // nothing below the root exists yet
+}
+
+async function entryExists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch (err) {
+    const code = errCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw err;
+  }
+}
+
+function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  // '..name' is a legitimate child; only a whole '..' segment leaves.
+  return rel === '' || (!path.isAbsolute(rel) && rel !== '..' && !rel.startsWith('..' + path.sep));
+}
+
+function errCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | null)?.code;
+}
