@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module.js';
 import { CryptoModule } from './crypto/crypto.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MyPageModule } from './mypage/mypage.module.js';
 import { SharedStateModule } from './shared-state/shared-state.module.js';
 
 /** One module per capability; the configuration is validated before this is built. */
@@ -25,6 +26,7 @@ export class AppModule {
         AccountsModule,
         AuthModule,
         AdminModule,
+        MyPageModule,
         HealthModule,
       ],
     };

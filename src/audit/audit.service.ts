@@ -21,6 +21,7 @@ export interface AuditQuery {
   login?: string;
   accountId?: string;
   type?: string;
+  outcome?: AuditOutcome;
   from?: Date;
   to?: Date;
   limit: number;
@@ -88,6 +89,7 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     if (q.login) qb.andWhere('e.login = :login', { login: q.login });
     if (q.accountId) qb.andWhere('e.account_id = :accountId', { accountId: q.accountId });
     if (q.type) qb.andWhere('e.type = :type', { type: q.type });
+    if (q.outcome) qb.andWhere('e.outcome = :outcome', { outcome: q.outcome });
     if (q.from) qb.andWhere('e.at >= :from', { from: q.from.getTime() });
     if (q.to) qb.andWhere('e.at <= :to', { to: q.to.getTime() });
     if (q.beforeId) qb.andWhere('e.id < :beforeId', { beforeId: q.beforeId });

@@ -7,6 +7,7 @@ import { Auth, CurrentPrincipal, Public } from './auth.decorators.js';
 import { LoginDto, LoginResponseDto } from './dto/login.dto.js';
 import { LoginService } from './login.service.js';
 import type { Principal } from './principal.js';
+import { assertSecureTransport } from './tls-policy.js';
 import { CSRF_COOKIE, SESSION_COOKIE, SessionsService } from './sessions.service.js';
 
 @ApiTags('session')
@@ -25,6 +26,7 @@ export class AuthController {
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiOkResponse({ type: LoginResponseDto })
   async signIn(@Body() body: LoginDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponseDto> {
+    assertSecureTransport(req, this.config);
     const account = await this.login.verifyLoginPassword(body.login, body.password, req);
     const { token, session, csrfToken } = await this.sessions.create(account, req);
     const secure = req.protocol === 'https';

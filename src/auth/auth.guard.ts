@@ -1,9 +1,12 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/app-config.token.js';
 import { DomainError } from '../errors/domain-error.js';
 import { AUTH_POLICY, type AuthPolicy } from './auth.decorators.js';
 import { StrategyRegistry } from './strategy-registry.js';
+import { assertSecureTransport } from './tls-policy.js';
 
 /**
  * The global authentication guard (deny by default). It reads the route's declared methods,
@@ -15,6 +18,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly registry: StrategyRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -26,6 +30,7 @@ export class AuthGuard implements CanActivate {
     const http = ctx.switchToHttp();
     const req = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
+    assertSecureTransport(req, this.config);
 
     try {
       for (const method of policy.methods) {

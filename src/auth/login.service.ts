@@ -5,6 +5,7 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { PasswordHasher } from '../crypto/password-hasher.js';
 import { DomainError } from '../errors/domain-error.js';
+import { ThrottleService } from './throttle.service.js';
 
 /**
  * Login-password verification for first-party sign-in. Unknown login, wrong password and a
@@ -16,14 +17,17 @@ export class LoginService {
     private readonly accounts: AccountsService,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
+    private readonly throttle: ThrottleService,
   ) {}
 
   async verifyLoginPassword(login: string, password: string, req: FastifyRequest): Promise<Account> {
+    await this.throttle.check(login, req);
     const account = await this.accounts.findByLogin(login);
     const ok = await this.hasher.verifyOrDummy(account?.passwordHash, password);
     if (!account || !ok || account.status !== 'active') {
       const code = account && ok ? 'account_suspended' : 'invalid_credentials';
-      this.audit.record({ type: 'auth.login', outcome: 'failure', login, accountId: account?.id ?? null, code, request: req });
+      const failure = await this.throttle.recordFailure(login, password, req);
+      this.audit.record({ type: 'auth.login', outcome: 'failure', login, accountId: account?.id ?? null, code, detail: { repeats: failure.repeats, credential: failure.fingerprintId }, request: req });
       throw new DomainError('invalid_credentials', 'invalid login or password');
     }
     await this.accounts.rehashIfNeeded(account, password);

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import type { ThrottleLimits } from '../auth/core/throttle-policy.js';
 
 /**
  * Typed configuration, read once from the environment at start (SPEC §2). A bad value stops
@@ -28,6 +29,8 @@ export interface AppConfig {
   sessionTtlSeconds: number;
   verifyCacheTtlSeconds: number;
   bodyLimitBytes: number;
+  /** Brute-force limits (SPEC §8); THROTTLE_* variables. */
+  throttle: ThrottleLimits;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -163,6 +166,15 @@ export function loadConfig(env: Env): AppConfig {
     sessionTtlSeconds: int('SESSION_TTL', 8 * 3600, 60, 30 * 86_400),
     verifyCacheTtlSeconds: int('VERIFY_CACHE_TTL', 300, 0, 3600),
     bodyLimitBytes: int('BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    throttle: {
+      windowSeconds: int('THROTTLE_WINDOW', 3600, 1, 86_400),
+      freeFailures: int('THROTTLE_FREE_FAILURES', 5, 0, 1000),
+      baseDelayMs: int('THROTTLE_BASE_DELAY_MS', 250, 0, 60_000),
+      maxDelayMs: int('THROTTLE_MAX_DELAY_MS', 4000, 0, 60_000),
+      refuseLoginSubnetAt: int('THROTTLE_LOGIN_SUBNET_MAX', 20, 1, 100_000),
+      refuseSubnetAt: int('THROTTLE_SUBNET_MAX', 100, 1, 1_000_000),
+      refuseLoginAt: int('THROTTLE_LOGIN_MAX', 100, 1, 1_000_000),
+    },
     logLevel,
   };
 }

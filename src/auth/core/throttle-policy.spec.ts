@@ -21,6 +21,7 @@ describe('throttleDecision with the defaults', () => {
       maxDelayMs: 4000,
       refuseLoginSubnetAt: 20,
       refuseSubnetAt: 100,
+      refuseLoginAt: 100,
     });
     expect(Object.isFrozen(DEFAULT_THROTTLE_LIMITS)).toBe(true);
   });
@@ -83,6 +84,7 @@ const limitsArb: fc.Arbitrary<ThrottleLimits> = fc
     maxDelayMs: fc.integer({ min: 0, max: 60000 }),
     refuseLoginSubnetAt: fc.integer({ min: 0, max: 200 }),
     refuseSubnetAt: fc.integer({ min: 0, max: 2000 }),
+    refuseLoginAt: fc.integer({ min: 1, max: 2000 }),
   });
 
 describe('throttleDecision properties', () => {
@@ -156,3 +158,13 @@ describe('failureFingerprint', () => {
     expect(failureFingerprint('ab', 'c', h)).not.toBe(failureFingerprint('a', 'bc', h));
   });
 });
+
+describe('per-login cap across subnets', () => {
+  it('refuses a subnet that already failed once the login has many failures, never a clean one', () => {
+    const limits = { ...DEFAULT_THROTTLE_LIMITS, refuseLoginAt: 100 };
+    expect(throttleDecision({ loginSubnetFailures: 1, subnetFailures: 1, loginFailures: 100 }, limits).action).toBe('refuse');
+    expect(throttleDecision({ loginSubnetFailures: 0, subnetFailures: 0, loginFailures: 10_000 }, limits).action).toBe('allow');
+    expect(throttleDecision({ loginSubnetFailures: 1, subnetFailures: 1, loginFailures: 99 }, limits).action).toBe('allow');
+  });
+});
+

@@ -17,6 +17,13 @@ export interface ThrottleLimits {
   refuseLoginSubnetAt: number;
   /** Per subnet, all logins together: refuse once this many failures are in the window. */
   refuseSubnetAt: number;
+  /**
+   * Per login, all subnets together: once this many failures are in the window, a subnet that
+   * has already failed for this login is refused. A subnet with no failure (the real user)
+   * still gets in, so the account is never locked as such, yet a login sees at most about this
+   * many guesses an hour however many addresses the guesser has (each fresh one gets one try).
+   */
+  refuseLoginAt: number;
 }
 
 export const DEFAULT_THROTTLE_LIMITS: Readonly<ThrottleLimits> = Object.freeze({
@@ -26,6 +33,7 @@ export const DEFAULT_THROTTLE_LIMITS: Readonly<ThrottleLimits> = Object.freeze({
   maxDelayMs: 4000,
   refuseLoginSubnetAt: 20,
   refuseSubnetAt: 100,
+  refuseLoginAt: 100,
 });
 
 export interface ThrottleCounts {
@@ -33,6 +41,8 @@ export interface ThrottleCounts {
   loginSubnetFailures: number;
   /** Failures already counted for this subnet in the current window. */
   subnetFailures: number;
+  /** Failures already counted for this login from every subnet in the current window. */
+  loginFailures?: number;
   /** Seconds until the (login, subnet) window resets, if the store knows (else the whole window). */
   loginSubnetResetSeconds?: number;
   /** Seconds until the subnet window resets, if the store knows. */
@@ -56,7 +66,9 @@ export function throttleDecision(
   const pair = count(counts.loginSubnetFailures);
   const subnet = count(counts.subnetFailures);
 
-  const pairRefused = pair >= limits.refuseLoginSubnetAt;
+  const login = count(counts.loginFailures ?? 0);
+
+  const pairRefused = pair >= limits.refuseLoginSubnetAt || (pair > 0 && login >= limits.refuseLoginAt);
   const subnetRefused = subnet >= limits.refuseSubnetAt;
   if (pairRefused || subnetRefused) {
     // Wait until every exhausted bucket has reset, hence the maximum.

@@ -1,0 +1,36 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiForbiddenResponse } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { ErrorResponseDto } from '../openapi/error-response.dto.js';
+import type { AclClass } from './core/acl-path.js';
+
+export const ACL_RESOURCE = 'portcullis:acl-resource';
+export const ACL_SPEC = 'portcullis:acl-spec';
+
+/**
+ * The part of the ACL path after `/class/action`, taken from the request: a user path
+ * (`/docs/a.txt`), several (each must be allowed, e.g. both ends of a move), or nothing.
+ */
+export type AclSpecific = (req: FastifyRequest) => string | readonly string[] | undefined;
+
+export interface AclSpec {
+  cls: AclClass;
+  action: string;
+  specific?: AclSpecific;
+}
+
+/**
+ * Marks a controller as ACL-classed: every handler in it must declare `@Acl`, or the app refuses
+ * to start (SPEC §6). Only handler metadata decides; there is no class-level default to fall back on.
+ */
+export function AclResource(cls: AclClass): ClassDecorator {
+  return SetMetadata(ACL_RESOURCE, cls);
+}
+
+/** The ACL path a handler acts on: `/cls/action[/specific]`, checked by the global AclGuard for sublogins. */
+export function Acl(cls: AclClass, action: string, options: { specific?: AclSpecific } = {}): MethodDecorator {
+  return applyDecorators(
+    SetMetadata(ACL_SPEC, { cls, action, specific: options.specific } satisfies AclSpec),
+    ApiForbiddenResponse({ description: `Sublogins need an ACL rule allowing /${cls}/${action}/… (\`acl_denied\`)`, type: ErrorResponseDto }),
+  );
+}

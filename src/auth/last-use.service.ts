@@ -1,0 +1,43 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import { AppConnection } from '../accounts/app-connection.entity.js';
+
+/** The credentials that record their last use, and the entity property that identifies each. */
+const CREDENTIALS: Record<string, { entity: EntityTarget<ObjectLiteral>; key: string }> = {
+  'app-connection': { entity: AppConnection, key: 'accountId' },
+};
+
+export type CredentialKind = 'app-connection' | 'sublogin';
+
+const MIN_INTERVAL_MS = 60_000;
+
+/**
+ * Records when and from where a credential was last used (SPEC §4.1), at most once a minute per
+ * credential and instance: a WebDAV client's thousand requests a minute cost one write.
+ */
+@Injectable()
+export class LastUseService {
+  private readonly logger = new Logger(LastUseService.name);
+  private readonly lastWrite = new Map<string, number>();
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Lets a module whose entity records last use (sublogins) join without auth depending on it. */
+  static register(kind: CredentialKind, entity: EntityTarget<ObjectLiteral>, key: string): void {
+    CREDENTIALS[kind] = { entity, key };
+  }
+
+  touch(kind: CredentialKind, id: string, ip: string | undefined): void {
+    const target = CREDENTIALS[kind];
+    const cacheKey = `${kind}:${id}`;
+    const now = Date.now();
+    if (!target || now - (this.lastWrite.get(cacheKey) ?? 0) < MIN_INTERVAL_MS) return;
+    this.lastWrite.set(cacheKey, now);
+    if (this.lastWrite.size > 100_000) this.lastWrite.clear();
+    this.dataSource
+      .getRepository(target.entity)
+      .update({ [target.key]: id }, { lastUsedAt: new Date(now), lastUsedIp: ip?.slice(0, 64) ?? null })
+      .catch((err: unknown) => this.logger.warn({ err }, 'could not record last use'));
+  }
+}

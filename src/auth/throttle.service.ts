@@ -1,0 +1,75 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/app-config.token.js';
+import { KeyRing } from '../crypto/secrets.js';
+import { DomainError } from '../errors/domain-error.js';
+import { SharedState } from '../shared-state/shared-state.js';
+import { clientSubnet } from './core/client-subnet.js';
+import { failureFingerprint, throttleDecision } from './core/throttle-policy.js';
+
+export interface FailureRecord {
+  /** True when this exact wrong credential was seen before in the window (a stale client). */
+  repeated: boolean;
+  /** How often this exact wrong credential was tried in the window. */
+  repeats: number;
+  /** A short, non-reversible id of the wrong credential, to group a stale client's attempts. */
+  fingerprintId: string;
+}
+
+/**
+ * Brute-force throttling (SPEC §8) over the shared-state counters, so limits hold across
+ * instances. The policy itself is the pure core/throttle-policy.ts.
+ */
+@Injectable()
+export class ThrottleService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly state: SharedState,
+    private readonly keys: KeyRing,
+  ) {}
+
+  subnetOf(req: FastifyRequest): string {
+    try {
+      return clientSubnet(req.ip);
+    } catch {
+      return req.ip ?? 'unknown';
+    }
+  }
+
+  /** Before verifying: refuse (429 + Retry-After) or slow down a guesser. */
+  async check(login: string, req: FastifyRequest): Promise<void> {
+    const subnet = this.subnetOf(req);
+    const [loginSubnetFailures, subnetFailures, loginFailures] = await Promise.all([
+      this.state.getCount(this.pairKey(login, subnet)),
+      this.state.getCount(`throttle:subnet:${subnet}`),
+      this.state.getCount(`throttle:login:${login}`),
+    ]);
+    const decision = throttleDecision({ loginSubnetFailures, subnetFailures, loginFailures }, this.config.throttle);
+    if (decision.action === 'refuse') {
+      throw new DomainError('too_many_requests', 'too many failed attempts; try again later', { 'Retry-After': String(decision.retryAfterSeconds) });
+    }
+    if (decision.action === 'delay') await sleep(decision.ms);
+  }
+
+  /** After a failure: counts it, unless this same wrong credential was already counted. */
+  async recordFailure(login: string, secret: string, req: FastifyRequest): Promise<FailureRecord> {
+    const subnet = this.subnetOf(req);
+    const fingerprint = failureFingerprint(login, subnet, this.keys.hmac('throttle-secret', secret));
+    const ttl = this.config.throttle.windowSeconds * 1000;
+    const repeats = await this.state.incr(`throttle:fp:${fingerprint}`, ttl);
+    if (repeats === 1) {
+      await Promise.all([
+        this.state.incr(this.pairKey(login, subnet), ttl),
+        this.state.incr(`throttle:subnet:${subnet}`, ttl),
+        this.state.incr(`throttle:login:${login}`, ttl),
+      ]);
+    }
+    return { repeated: repeats > 1, repeats, fingerprintId: fingerprint.slice(0, 12) };
+  }
+
+  private pairKey(login: string, subnet: string): string {
+    return `throttle:pair:${login}:${subnet}`;
+  }
+}
