@@ -33,6 +33,19 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // Several app instances on one PostgreSQL database and one Redis: run by .ci/run, which
+        // provides PORTCULLIS_TEST_POSTGRES and PORTCULLIS_TEST_REDIS (the suite fails without them).
+        plugins: [swcPlugin()],
+        oxc: false,
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.cluster-spec.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });
