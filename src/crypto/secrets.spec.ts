@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { constantTimeEqual, KeyRing, randomToken, SecretBox } from './secrets.js';
@@ -39,6 +39,17 @@ describe('SecretBox', () => {
 });
 
 describe('KeyRing', () => {
+  it('computes exactly HMAC-SHA256 under the purpose sub-key', () => {
+    const master = randomBytes(32);
+    const ring = new KeyRing(master);
+    fc.assert(
+      fc.property(fc.string(), fc.string({ minLength: 1, maxLength: 20 }), (data, purpose) => {
+        const subKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `hmac:${purpose}`, 32));
+        expect(ring.hmac(purpose, data)).toBe(createHmac('sha256', subKey).update(data, 'utf8').digest('hex'));
+      }),
+    );
+  });
+
   it('derives distinct HMACs per purpose and per master key', () => {
     const ring = new KeyRing(randomBytes(32));
     expect(ring.hmac('a', 'x')).toBe(ring.hmac('a', 'x'));

@@ -1,0 +1,60 @@
+// npm run bench: throughput and latency of guarded routes as ratios to an unguarded route
+// measured in the same run (these machines are shared and noisy; absolute figures are not).
+// Each scenario runs against its own server process; autocannon drives it from this process.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import autocannon from 'autocannon';
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const basic = `Basic ${Buffer.from('bench:bench-password').toString('base64')}`;
+
+async function startServer(env = {}) {
+  const child = spawn(process.execPath, ['bench/server.mjs'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  for await (const chunk of child.stdout) {
+    out += chunk;
+    const m = out.match(/READY (\S+)/);
+    if (m) return { url: m[1], stop: async () => { child.kill('SIGTERM'); await once(child, 'exit'); } };
+  }
+  throw new Error(`server did not start: ${out}`);
+}
+
+async function measure(url, path, headers = {}) {
+  // A short warm-up fills caches and JIT; then the measured run.
+  await autocannon({ url: url + path, headers, connections: CONNECTIONS, duration: 1 });
+  const r = await autocannon({ url: url + path, headers, connections: CONNECTIONS, duration: DURATION });
+  const bad = r.non2xx + r.errors + r.timeouts;
+  if (bad > 0) throw new Error(`${path}: ${bad} failed requests`);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+}
+
+const scenarios = [
+  { name: 'unguarded GET /health (baseline)', path: '/health' },
+  { name: 'Basic, cached verification: GET /api/whoami', path: '/api/whoami', headers: { authorization: basic } },
+  { name: 'Basic, cache off (argon2id every request)', path: '/api/whoami', headers: { authorization: basic }, env: { VERIFY_CACHE_TTL: '0' } },
+];
+
+const rows = [];
+const cached = await startServer();
+try {
+  for (const s of scenarios.filter((s) => !s.env)) rows.push({ ...s, ...(await measure(cached.url, s.path, s.headers)) });
+} finally {
+  await cached.stop();
+}
+for (const s of scenarios.filter((s) => s.env)) {
+  const server = await startServer(s.env);
+  try {
+    rows.push({ ...s, ...(await measure(server.url, s.path, s.headers)) });
+  } finally {
+    await server.stop();
+  }
+}
+
+const base = rows[0];
+console.log(`\n${CONNECTIONS} connections, ${DURATION} s each, Node ${process.version}\n`);
+console.log('| scenario | req/s | ratio to baseline | p50 ms | p99 ms | p99 ratio |');
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(`| ${r.name} | ${Math.round(r.rps)} | ${(r.rps / base.rps).toFixed(2)} | ${r.p50} | ${r.p99} | ${(r.p99 / Math.max(base.p99, 1)).toFixed(2)} |`);
+}
