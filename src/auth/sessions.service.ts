@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
-import { LessThan, type Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
 import { Account } from '../accounts/account.entity.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
@@ -41,7 +41,7 @@ export class SessionsService {
     });
     await this.sessions.insert(session);
     // Opportunistic cleanup keeps the table small without a scheduler.
-    void this.sessions.delete({ expiresAt: LessThan(now) as never }).catch(() => undefined);
+    void this.sessions.createQueryBuilder().delete().where('expires_at < :now', { now }).execute().catch(() => undefined);
     return { token, session, csrfToken: this.csrfToken(session.id) };
   }
 

@@ -1,11 +1,13 @@
 import type { Account } from '../accounts/account.entity.js';
 
-/** What the Basic strategy needs of a sublogin; the sublogins module provides it. */
+/** What the Basic and OTP strategies need of a sublogin; the sublogins module provides it. */
 export interface SubloginCredential {
   id: string;
   login: string;
   name: string;
   passwordHash: string;
+  /** Secret-box copy of the password: OTP recomputes its MAC with the plain password. */
+  passwordBox: string | null;
   enabled: boolean;
 }
 

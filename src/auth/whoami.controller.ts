@@ -16,7 +16,7 @@ class WhoamiDto {
 @Controller('api/whoami')
 export class WhoamiController {
   @Get()
-  @Auth('basic', 'session')
+  @Auth('basic', 'otp', 'session')
   @ApiOperation({ summary: 'Who these credentials are: use it to test a client\'s settings' })
   @ApiOkResponse({ type: WhoamiDto })
   whoami(@CurrentPrincipal() p: Principal): WhoamiDto {

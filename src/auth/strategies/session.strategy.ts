@@ -2,34 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type {} from '@fastify/cookie';
 import type { FastifyRequest } from 'fastify';
-import { Strategy } from 'passport-strategy';
 import { DomainError } from '../../errors/domain-error.js';
 import type { Principal } from '../principal.js';
 import { StrategyRegistry } from '../strategy-registry.js';
+import { RequestStrategy } from './request-strategy.js';
 import { CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE, SessionsService } from '../sessions.service.js';
-
-type Verify = (req: FastifyRequest, done: (err: unknown, principal?: Principal | false | null) => void) => void;
-
-/** A Passport strategy over the session cookie: no cookie means "not mine", so the next method may try. */
-class CookieSessionStrategy extends Strategy {
-  constructor(private readonly verify: Verify) {
-    super();
-  }
-
-  // Passport's types speak of Express; on Fastify the request is Fastify's.
-  override authenticate(req: Parameters<Strategy['authenticate']>[0]): void {
-    this.verify(req as unknown as FastifyRequest, (err, principal) => {
-      if (err) this.error(err as Error);
-      else if (principal) this.success(principal);
-      else this.fail(401);
-    });
-  }
-}
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 @Injectable()
-export class SessionStrategy extends PassportStrategy(CookieSessionStrategy, 'session') {
+export class SessionStrategy extends PassportStrategy(RequestStrategy, 'session') {
   constructor(
     private readonly sessions: SessionsService,
     registry: StrategyRegistry,

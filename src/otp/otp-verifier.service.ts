@@ -1,0 +1,91 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
+import type { Repository } from 'typeorm';
+import { Account } from '../accounts/account.entity.js';
+import { AppConnection } from '../accounts/app-connection.entity.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { Principal } from '../auth/principal.js';
+import { SubloginLookup } from '../auth/sublogin-lookup.js';
+import { ThrottleService } from '../auth/throttle.service.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/app-config.token.js';
+import { KeyRing } from '../crypto/secrets.js';
+import { DomainError } from '../errors/domain-error.js';
+import { checkOtpTime, OtpError, otpReplayKey, type ParsedOtp, parseOtp, verifyOtpAuth } from './core/otp-token.js';
+import { OtpReplayStore } from './otp-replay.store.js';
+
+/**
+ * One-time passwords `LOGIN:EXPIRE:SALT:AUTH` (SPEC §4.5). The secret is the login's Basic
+ * credential — a sublogin's password; an account's issued app-connection password, or its login
+ * password while `legacy` — read back from its secret-box copy. Accepted at most once.
+ */
+@Injectable()
+export class OtpVerifier {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectRepository(Account) private readonly accounts: Repository<Account>,
+    @InjectRepository(AppConnection) private readonly connections: Repository<AppConnection>,
+    private readonly keys: KeyRing,
+    private readonly throttle: ThrottleService,
+    private readonly replay: OtpReplayStore,
+    private readonly audit: AuditService,
+    @Optional() private readonly sublogins?: SubloginLookup,
+  ) {}
+
+  async verify(raw: unknown, req: FastifyRequest): Promise<Principal> {
+    let otp: ParsedOtp;
+    try {
+      if (typeof raw !== 'string') throw new OtpError('otp_malformed', 'otp must be one text value');
+      otp = parseOtp(raw);
+      checkOtpTime(otp, Math.floor(Date.now() / 1000), this.config.otpMaxTtlSeconds);
+    } catch (err) {
+      if (err instanceof OtpError) throw new DomainError(err.code, messages[err.code]);
+      throw err;
+    }
+    await this.throttle.check(otp.login, req);
+    const found = await this.resolve(otp.login);
+    // Unknown logins still cost one MAC computation, like a known one.
+    const ok = verifyOtpAuth(otp, found?.secret ?? 'portcullis-no-such-login');
+    if (!found || !ok) {
+      const failure = await this.throttle.recordFailure(otp.login, otp.auth, req);
+      this.audit.record({ type: 'auth.otp', outcome: 'failure', login: otp.login, accountId: found?.principal.account.id ?? null, code: 'invalid_credentials', detail: { repeats: failure.repeats }, request: req });
+      throw new DomainError('invalid_credentials', 'invalid one-time password');
+    }
+    if (!(await this.replay.claim(otpReplayKey(otp), new Date(otp.expire * 1000)))) {
+      this.audit.record({ type: 'auth.otp', outcome: 'failure', login: otp.login, accountId: found.principal.account.id, code: 'otp_replayed', request: req });
+      throw new DomainError('otp_replayed', 'this one-time password was used already');
+    }
+    this.audit.record({ type: 'auth.otp', outcome: 'success', login: otp.login, accountId: found.principal.account.id, request: req });
+    return found.principal;
+  }
+
+  /** The principal and the plain secret the OTP's MAC is made with, or null. */
+  private async resolve(login: string): Promise<{ principal: Principal; secret: string } | null> {
+    if (login.includes('-')) {
+      const found = await this.sublogins?.findForAuth(login);
+      if (!found || !found.sublogin.enabled || found.customer.status !== 'active' || !found.sublogin.passwordBox) return null;
+      const secret = this.keys.secretBox.open(found.sublogin.passwordBox);
+      if (secret === null) return null;
+      const { sublogin, customer } = found;
+      return {
+        secret,
+        principal: { method: 'otp', account: { id: customer.id, login: customer.login, role: 'user' }, sublogin: { id: sublogin.id, login: sublogin.login, name: sublogin.name }, application: null, scopes: null },
+      };
+    }
+    const account = await this.accounts.findOneBy({ login });
+    if (!account || account.status !== 'active') return null;
+    const connection = await this.connections.findOneBy({ accountId: account.id });
+    // OTP takes the same secret as Basic; a `disabled` connection has none.
+    const box = connection?.state === 'issued' ? connection.passwordBox : connection?.state === 'legacy' ? account.passwordBox : null;
+    const secret = box ? this.keys.secretBox.open(box) : null;
+    if (secret === null) return null;
+    return { secret, principal: { method: 'otp', account: { id: account.id, login: account.login, role: account.role }, sublogin: null, application: null, scopes: null } };
+  }
+}
+
+const messages = {
+  otp_malformed: 'the one-time password is not LOGIN:EXPIRE:SALT:AUTH',
+  otp_expired: 'the one-time password has expired',
+  otp_too_long: `the one-time password's EXPIRE is further ahead than OTP_MAX_TTL allows`,
+} as const;
