@@ -20,11 +20,14 @@ export class OtpStrategy extends PassportStrategy(RequestStrategy, 'otp') {
   async validate(req: FastifyRequest): Promise<Principal | null> {
     const query = req.query as Record<string, unknown> | undefined;
     const body = req.body as Record<string, unknown> | undefined;
-    const inBody = body !== null && typeof body === 'object' && 'otp' in body;
-    const raw = query?.otp ?? (inBody ? body.otp : undefined);
-    if (raw === undefined) return null;
-    // The credential is consumed here: handlers validate their bodies strictly and never see it.
-    if (inBody) delete body.otp;
+    const inQuery = query !== undefined && query !== null && 'otp' in query;
+    const inBody = !inQuery && body !== null && typeof body === 'object' && 'otp' in body;
+    if (!inQuery && !inBody) return null;
+    const raw = inQuery ? query.otp : body!.otp;
+    // The credential is consumed here: handlers validate their parameters strictly (unknown
+    // fields are refused) and never see it.
+    if (inQuery) delete query.otp;
+    else delete body!.otp;
     return this.verifier.verify(raw, req);
   }
 }
