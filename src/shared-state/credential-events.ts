@@ -15,14 +15,21 @@ export class CredentialEvents implements OnModuleInit {
   constructor(private readonly state: SharedState) {}
 
   async onModuleInit(): Promise<void> {
-    await this.state.subscribe(CHANNEL, (login) => {
-      for (const listener of this.listeners) listener(login);
-    });
+    await this.state.subscribe(CHANNEL, (login) => this.notifyLocal(login));
   }
 
-  /** Announce a change; resolves once the broadcast is sent (the local listeners have run). */
+  /**
+   * Announce a change. This instance's caches are dropped before it returns (a request right
+   * after the change must not meet the old credential here); the other instances drop theirs
+   * when the broadcast arrives. Our own echo drops them again, which is harmless.
+   */
   async changed(login: string): Promise<void> {
+    this.notifyLocal(login);
     await this.state.publish(CHANNEL, login);
+  }
+
+  private notifyLocal(login: string): void {
+    for (const listener of this.listeners) listener(login);
   }
 
   onChange(listener: (login: string) => void): void {
