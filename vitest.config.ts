@@ -1,30 +1,19 @@
-import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-// SWC does the TypeScript transform so that decorator metadata (emitDecoratorMetadata)
-// survives: Nest's constructor injection and TypeORM's column types depend on it.
-const swcPlugin = () =>
-  swc.vite({
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      target: 'es2023',
-    },
-    module: { type: 'es6' },
-  });
+// Vite's oxc transform compiles the TypeScript, keeping legacy decorators and their metadata
+// (emitDecoratorMetadata): Nest's constructor injection and TypeORM's column types depend on it.
+const oxc = { decorator: { legacy: true, emitDecoratorMetadata: true } };
 
 export default defineConfig({
-  oxc: false,
+  oxc,
   test: {
     projects: [
       {
-        plugins: [swcPlugin()],
-        oxc: false,
+        oxc,
         test: { name: 'unit', include: ['src/**/*.spec.ts'], environment: 'node' },
       },
       {
-        plugins: [swcPlugin()],
-        oxc: false,
+        oxc,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.e2e-spec.ts'],
@@ -36,8 +25,7 @@ export default defineConfig({
       {
         // Several app instances on one PostgreSQL database and one Redis: run by .ci/run, which
         // provides PORTCULLIS_TEST_POSTGRES and PORTCULLIS_TEST_REDIS (the suite fails without them).
-        plugins: [swcPlugin()],
-        oxc: false,
+        oxc,
         test: {
           name: 'cluster',
           include: ['test/cluster/**/*.cluster-spec.ts'],
