@@ -1,0 +1,185 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Principal } from '../auth/principal.js';
+import { DomainError } from '../errors/domain-error.js';
+import { CredentialEvents } from '../shared-state/credential-events.js';
+import { AclRuleStore } from './acl-rule.store.js';
+import { AclPathError, canonicalizeRequestPath } from './core/acl-path.js';
+import { type AclDecision, AclResolver } from './core/acl-resolver.js';
+import { scopeResolver } from './scope-rules.js';
+
+/**
+ * Why a decision came out as it did:
+ * - `account`: a full login, on its own resources: allowed everything (SPEC §6);
+ * - `rule`: the sublogin's rule in `rule` decided;
+ * - `no_rule`: a sublogin with no rule covering the path: denied by default;
+ * - `scope`: the OAuth token's scopes do not cover the path (SPEC §4.4), whatever the ACL says.
+ */
+export type DecisionBasis = 'account' | 'rule' | 'no_rule' | 'scope';
+
+export interface AccessDecision extends AclDecision {
+  basis: DecisionBasis;
+}
+
+interface CacheEntry {
+  subloginId: string;
+  resolver: AclResolver;
+  /** Rule count + 1: what the entry costs, for the cache's budget. */
+  weight: number;
+  loadedAt: number;
+}
+
+interface Loading {
+  subloginId: string;
+  promise: Promise<AclResolver>;
+}
+
+/**
+ * Decides whether a principal may act on a canonical ACL path. Sublogins are decided by an
+ * AclResolver built from their rules, cached in memory per sublogin (keyed by its login) and
+ * dropped when CredentialEvents announces that login or its customer's login, on any instance.
+ */
+@Injectable()
+export class AclService {
+  /** Cached resolvers cost at most this many rules in total; least recently used go first. */
+  static readonly CACHE_BUDGET = 100_000;
+  /** A safety net under the broadcast: an entry is rebuilt after this long even if no event came. */
+  static readonly CACHE_TTL_MS = 60_000;
+
+  private readonly logger = new Logger(AclService.name);
+  /** Map iteration order is insertion order: re-inserting on use makes the first key the least recently used. */
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly loading = new Map<string, Loading>();
+  private weight = 0;
+  /**
+   * Bumped by every invalidation. A load that started before an invalidation may have read the
+   * old rules, so its result is not cached (it is still used by the request that asked for it,
+   * which was concurrent with the change).
+   */
+  private epoch = 0;
+
+  constructor(
+    private readonly store: AclRuleStore,
+    events: CredentialEvents,
+  ) {
+    events.onChange((login) => this.forget(login));
+  }
+
+  /**
+   * The decision for `principal` on `canonicalPath` (from `canonicalizeRequestPath`).
+   *
+   * It takes the whole principal, not a sublogin id, because more than the sublogin decides:
+   * an OAuth token's scopes are intersected here with the granting user's rights (SPEC §4.4),
+   * so a token never exceeds the user, and a sublogin's token never exceeds the sublogin.
+   */
+  async decide(principal: Principal, canonicalPath: string): Promise<AccessDecision> {
+    const user = await this.decideForUser(principal, canonicalPath);
+    if (!user.allowed || principal.scopes === null) return user;
+    if (scopeResolver(principal.scopes).decide(canonicalPath).allowed) return user;
+    return { allowed: false, rule: null, path: canonicalPath, basis: 'scope' };
+  }
+
+  /**
+   * `GET /api/sublogin/check`: what the customer's sublogin `subloginName` would be answered on
+   * `rawPath`, canonicalised as a request path is, and the rule that decided.
+   * Throws `path_invalid` for a path a request could not use, `not_found` for an unknown sublogin.
+   */
+  async explain(customerId: string, subloginName: string, rawPath: string): Promise<AclDecision> {
+    const path = toCanonicalRequestPath(rawPath);
+    const sublogin = await this.store.findSublogin(customerId, subloginName);
+    if (!sublogin) throw new DomainError('not_found', `no sublogin named ${subloginName}`);
+    return (await this.resolverFor(sublogin)).decide(path);
+  }
+
+  /**
+   * Drops what is cached for `login`: a sublogin's login drops that sublogin, a customer's login
+   * all of its sublogins. Called for every CredentialEvents announcement; the sublogin service
+   * also calls it directly so the instance that made a change never answers from the old rules.
+   */
+  forget(login: string): void {
+    this.epoch++;
+    // A sublogin's login is `customer-name`; account logins contain no `-`, so the prefix
+    // `customer-` names exactly that customer's sublogins.
+    const prefix = `${login}-`;
+    for (const key of this.cache.keys()) if (key === login || key.startsWith(prefix)) this.evict(key);
+    for (const key of this.loading.keys()) if (key === login || key.startsWith(prefix)) this.loading.delete(key);
+  }
+
+  /** How many sublogins have a cached resolver (for tests and diagnostics). */
+  get cachedCount(): number {
+    return this.cache.size;
+  }
+
+  private async decideForUser(principal: Principal, canonicalPath: string): Promise<AccessDecision> {
+    if (principal.sublogin === null) return { allowed: true, rule: null, path: canonicalPath, basis: 'account' };
+    const decision = (await this.resolverFor(principal.sublogin)).decide(canonicalPath);
+    return { ...decision, basis: decision.rule ? 'rule' : 'no_rule' };
+  }
+
+  private resolverFor(sublogin: { id: string; login: string }): Promise<AclResolver> {
+    const key = sublogin.login;
+    const hit = this.cache.get(key);
+    // The id check: a sublogin deleted and re-created under the same name is another sublogin.
+    if (hit && hit.subloginId === sublogin.id && Date.now() - hit.loadedAt < AclService.CACHE_TTL_MS) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return Promise.resolve(hit.resolver);
+    }
+    const pending = this.loading.get(key);
+    if (pending && pending.subloginId === sublogin.id) return pending.promise;
+
+    const epoch = this.epoch;
+    const promise = this.load(sublogin.id).then(
+      ({ resolver, weight }) => {
+        if (this.loading.get(key)?.promise === promise) this.loading.delete(key);
+        if (epoch === this.epoch) this.remember(key, { subloginId: sublogin.id, resolver, weight, loadedAt: Date.now() });
+        return resolver;
+      },
+      (err: unknown) => {
+        if (this.loading.get(key)?.promise === promise) this.loading.delete(key);
+        throw err;
+      },
+    );
+    this.loading.set(key, { subloginId: sublogin.id, promise });
+    return promise;
+  }
+
+  private async load(subloginId: string): Promise<{ resolver: AclResolver; weight: number }> {
+    const rules = await this.store.rulesOf(subloginId);
+    try {
+      return { resolver: new AclResolver(rules), weight: rules.length + 1 };
+    } catch (err) {
+      if (!(err instanceof AclPathError)) throw err;
+      // Stored rules are canonical when written; one that no longer parses must not be skipped
+      // (a skipped deny would open what it closed), so the whole set denies until it is rewritten.
+      this.logger.error({ subloginId, reason: err.reason }, 'stored ACL rule is not valid; denying everything for this sublogin');
+      return { resolver: new AclResolver([]), weight: 1 };
+    }
+  }
+
+  private remember(key: string, entry: CacheEntry): void {
+    this.evict(key);
+    this.cache.set(key, entry);
+    this.weight += entry.weight;
+    for (const oldest of this.cache.keys()) {
+      if (this.weight <= AclService.CACHE_BUDGET || oldest === key) break;
+      this.evict(oldest);
+    }
+  }
+
+  private evict(key: string): void {
+    const entry = this.cache.get(key);
+    if (!entry) return;
+    this.cache.delete(key);
+    this.weight -= entry.weight;
+  }
+}
+
+/** A request path in canonical form, or `400 path_invalid` naming why it is refused. */
+export function toCanonicalRequestPath(raw: string): string {
+  try {
+    return canonicalizeRequestPath(raw);
+  } catch (err) {
+    if (err instanceof AclPathError) throw new DomainError('path_invalid', err.message, {}, { reason: err.reason });
+    throw err;
+  }
+}

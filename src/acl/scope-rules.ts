@@ -1,0 +1,26 @@
+import { AclResolver, type AclRule as Rule } from './core/acl-resolver.js';
+
+/**
+ * What each OAuth scope covers in ACL paths (SPEC §4.4). A token's rights are its scopes
+ * intersected with the ACL of the user who granted it; this table is the scope half. A scope
+ * not listed here covers no ACL path (first-party scopes guard non-ACL routes such as /api/me).
+ */
+export const SCOPE_ACL_PATHS: Readonly<Record<string, readonly string[]>> = {
+  'file:read': ['/file/list', '/file/info', '/file/download'],
+  'file:write': ['/file/upload', '/file/mkdir', '/file/move', '/file/copy'],
+  'file:delete': ['/file/delete'],
+  'stat:read': ['/stat/'],
+  sublogin: ['/sublogin/'],
+  // `/v2/dav/` serves the main storage, whose ACL class is `dav`.
+  dav: ['/dav/'],
+};
+
+/** The scopes as allow rules: the resolver then answers "does some scope cover this path?". */
+export function scopeResolver(scopes: readonly string[]): AclResolver {
+  const rules: Rule[] = [];
+  for (const scope of new Set(scopes)) {
+    const paths = Object.hasOwn(SCOPE_ACL_PATHS, scope) ? SCOPE_ACL_PATHS[scope]! : [];
+    for (const path of paths) rules.push({ path, effect: 'allow' });
+  }
+  return new AclResolver(rules);
+}

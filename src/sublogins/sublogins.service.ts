@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
+import { DataSource, type EntityManager, type Repository } from 'typeorm';
+import type { Account } from '../accounts/account.entity.js';
+import { generateAppPassword } from '../accounts/core/app-connection.js';
+import { AclRule } from '../acl/acl-rule.entity.js';
+import { AclService } from '../acl/acl.service.js';
+import type { AclEffect, AclRule as Rule } from '../acl/core/acl-resolver.js';
+import { MAX_RULES_PER_SUBLOGIN, normalizeRuleSet } from '../acl/rule-set.js';
+import { AuditService } from '../audit/audit.service.js';
+import { type Principal, principalLogin } from '../auth/principal.js';
+import type { SubloginLookup } from '../auth/sublogin-lookup.js';
+import { PasswordHasher } from '../crypto/password-hasher.js';
+import { KeyRing } from '../crypto/secrets.js';
+import { DomainError } from '../errors/domain-error.js';
+import { CredentialEvents } from '../shared-state/credential-events.js';
+import { SUBLOGIN_NAME_PATTERN, Sublogin, subloginLogin } from './sublogin.entity.js';
+
+/** Who makes a change: the principal (a full login, or a sublogin its ACL lets manage sublogins). */
+export interface Actor {
+  principal: Principal;
+  /** For the audit record's address and user agent. */
+  request?: FastifyRequest;
+}
+
+export interface RuleInput {
+  path: string;
+  effect: AclEffect;
+}
+
+export interface NewSublogin {
+  name: string;
+  /** Omitted: a random one is generated and returned once. */
+  password?: string;
+  rules?: readonly RuleInput[];
+}
+
+export interface SubloginChange {
+  enabled?: boolean;
+  password?: string;
+  /** Replace the password with a generated one, returned once. Not together with `password`. */
+  generatePassword?: boolean;
+}
+
+export interface SubloginWithRuleCount {
+  sublogin: Sublogin;
+  ruleCount: number;
+}
+
+const MIN_PASSWORD = 8;
+const MAX_PASSWORD = 1024;
+/** Rows per INSERT: well under SQLite's and PostgreSQL's bound-parameter limits (5 columns a row). */
+const INSERT_CHUNK = 500;
+
+/**
+ * Sublogins of a customer and their ACL rules (SPEC §3, §6, §7). Every change is audited and
+ * announced on CredentialEvents, so verification caches and ACL caches on every instance drop
+ * the sublogin at once. Passwords are stored as argon2id plus a secret-box copy (OTP needs the
+ * plain password); neither leaves this service.
+ */
+@Injectable()
+export class SubloginsService implements SubloginLookup {
+  constructor(
+    @InjectRepository(Sublogin) private readonly sublogins: Repository<Sublogin>,
+    @InjectRepository(AclRule) private readonly rules: Repository<AclRule>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly hasher: PasswordHasher,
+    private readonly keys: KeyRing,
+    private readonly credentialEvents: CredentialEvents,
+    private readonly audit: AuditService,
+    private readonly acl: AclService,
+  ) {}
+
+  /** Creates a sublogin of the actor's customer with its rules; `login_taken` (409) when the name exists. */
+  async create(actor: Actor, input: NewSublogin): Promise<{ sublogin: Sublogin; rules: Rule[]; generatedPassword?: string }> {
+    const customer = actor.principal.account;
+    if (!SUBLOGIN_NAME_PATTERN.test(input.name)) throw new DomainError('validation_failed', 'name must match ^[a-z0-9][a-z0-9_.]{0,31}$');
+    const rules = normalizeRuleSet(input.rules ?? []);
+    const generatedPassword = input.password === undefined ? generateAppPassword() : undefined;
+    const password = input.password ?? generatedPassword!;
+    checkPassword(password);
+    const now = new Date();
+    const sublogin = this.sublogins.create({
+      id: randomUUID(),
+      accountId: customer.id,
+      name: input.name,
+      login: subloginLogin(customer.login, input.name),
+      passwordHash: await this.hasher.hash(password),
+      passwordBox: this.keys.secretBox.seal(password),
+      enabled: true,
+      createdAt: now,
+      updatedAt: now,
+      lastUsedAt: null,
+      lastUsedIp: null,
+    });
+    try {
+      await this.dataSource.transaction(async (m) => {
+        await m.insert(Sublogin, sublogin);
+        await insertRules(m, sublogin.id, rules);
+      });
+    } catch (err) {
+      if (await this.sublogins.existsBy({ login: sublogin.login })) throw new DomainError('login_taken', `a sublogin named ${input.name} exists`);
+      throw err;
+    }
+    await this.changed(sublogin);
+    this.record(actor, 'sublogin.create', sublogin, { name: sublogin.name, ruleCount: rules.length, passwordGenerated: generatedPassword !== undefined });
+    return { sublogin, rules, generatedPassword };
+  }
+
+  /** Enables or disables a sublogin, or sets or regenerates its password. */
+  async update(actor: Actor, name: string, change: SubloginChange): Promise<{ sublogin: Sublogin; generatedPassword?: string }> {
+    if (change.password !== undefined && change.generatePassword) throw new DomainError('validation_failed', 'send either password or generatePassword, not both');
+    const sublogin = await this.get(actor.principal.account.id, name);
+    const changed: string[] = [];
+    let generatedPassword: string | undefined;
+    const patch: Partial<Sublogin> = {};
+    if (change.enabled !== undefined && change.enabled !== sublogin.enabled) {
+      patch.enabled = change.enabled;
+      changed.push('enabled');
+    }
+    if (change.password !== undefined || change.generatePassword) {
+      generatedPassword = change.generatePassword ? generateAppPassword() : undefined;
+      const password = change.password ?? generatedPassword!;
+      checkPassword(password);
+      patch.passwordHash = await this.hasher.hash(password);
+      patch.passwordBox = this.keys.secretBox.seal(password);
+      changed.push('password');
+    }
+    if (changed.length === 0) return { sublogin };
+    patch.updatedAt = new Date();
+    const result = await this.sublogins.update({ id: sublogin.id }, patch);
+    if (result.affected === 0) throw new DomainError('not_found', `no sublogin named ${name}`);
+    Object.assign(sublogin, patch);
+    await this.changed(sublogin);
+    this.record(actor, 'sublogin.update', sublogin, { name, changed, enabled: sublogin.enabled, passwordGenerated: generatedPassword !== undefined });
+    return { sublogin, generatedPassword };
+  }
+
+  /** Deletes a sublogin and (by cascade) its rules; it stops authenticating at once. */
+  async delete(actor: Actor, name: string): Promise<Sublogin> {
+    const sublogin = await this.get(actor.principal.account.id, name);
+    const result = await this.sublogins.delete({ id: sublogin.id });
+    if (result.affected === 0) throw new DomainError('not_found', `no sublogin named ${name}`);
+    await this.changed(sublogin);
+    this.record(actor, 'sublogin.delete', sublogin, { name });
+    return sublogin;
+  }
+
+  /** A customer's sublogins by name, each with its number of rules. */
+  async list(customerId: string, offset: number, limit: number): Promise<{ items: SubloginWithRuleCount[]; total: number }> {
+    const [sublogins, total] = await this.sublogins.findAndCount({ where: { accountId: customerId }, order: { name: 'ASC' }, skip: offset, take: limit });
+    const ids = sublogins.map((s) => s.id);
+    const counts = new Map<string, number>();
+    if (ids.length) {
+      const rows = await this.rules
+        .createQueryBuilder('r')
+        .select('r.sublogin_id', 'id')
+        .addSelect('COUNT(*)', 'n')
+        .where('r.sublogin_id IN (:...ids)', { ids })
+        .groupBy('r.sublogin_id')
+        .getRawMany<{ id: string; n: string | number }>();
+      for (const row of rows) counts.set(row.id, Number(row.n)); // PostgreSQL's COUNT is a BIGINT string
+    }
+    return { items: sublogins.map((sublogin) => ({ sublogin, ruleCount: counts.get(sublogin.id) ?? 0 })), total };
+  }
+
+  /** The customer's sublogin `name`; `not_found` for an unknown name or another customer's sublogin. */
+  async get(customerId: string, name: string): Promise<Sublogin> {
+    const sublogin = SUBLOGIN_NAME_PATTERN.test(name) ? await this.sublogins.findOneBy({ accountId: customerId, name }) : null;
+    if (!sublogin) throw new DomainError('not_found', `no sublogin named ${name}`);
+    return sublogin;
+  }
+
+  /** The sublogin's rules, canonical, in the order they were written. */
+  async getRules(customerId: string, name: string): Promise<Rule[]> {
+    const sublogin = await this.get(customerId, name);
+    return this.rulesOf(sublogin.id);
+  }
+
+  /**
+   * Replaces the whole rule set (at most MAX_RULES_PER_SUBLOGIN rules; every path checked by
+   * canonicalizeRulePath). Throws `acl_rule_invalid` (400) naming the bad rules; nothing changes then.
+   */
+  async replaceRules(actor: Actor, name: string, input: readonly RuleInput[]): Promise<Rule[]> {
+    const rules = normalizeRuleSet(input);
+    const sublogin = await this.get(actor.principal.account.id, name);
+    const now = new Date();
+    await this.dataSource.transaction(async (m) => {
+      // Updating the sublogin's row first locks it (PostgreSQL), so two concurrent replacements
+      // run one after the other instead of interleaving their deletes and inserts.
+      const touched = await m.update(Sublogin, { id: sublogin.id }, { updatedAt: now });
+      if (touched.affected === 0) throw new DomainError('not_found', `no sublogin named ${name}`);
+      await m.delete(AclRule, { subloginId: sublogin.id });
+      await insertRules(m, sublogin.id, rules);
+    });
+    sublogin.updatedAt = now;
+    await this.changed(sublogin);
+    const allow = rules.filter((r) => r.effect === 'allow').length;
+    this.record(actor, 'sublogin.rules', sublogin, { name, ruleCount: rules.length, allow, deny: rules.length - allow });
+    return rules;
+  }
+
+  /**
+   * For the Basic and OTP strategies (as their SubloginLookup): the sublogin with login
+   * `customer-name` and its customer, or null. It does not check `enabled` or the customer's
+   * status: the caller decides (and verifies a password either way, so an unknown login takes
+   * as long as a wrong password).
+   */
+  async findForAuth(login: string): Promise<{ sublogin: Sublogin; customer: Account } | null> {
+    if (login.length > 65 || !login.includes('-')) return null; // an account login, or not a login at all
+    const sublogin = await this.sublogins.findOne({ where: { login }, relations: { account: true } });
+    if (!sublogin?.account) return null;
+    const { account: customer } = sublogin;
+    delete sublogin.account;
+    return { sublogin, customer };
+  }
+
+  private async rulesOf(subloginId: string): Promise<Rule[]> {
+    const rows = await this.rules.find({ where: { subloginId }, order: { position: 'ASC' }, select: { path: true, effect: true } });
+    return rows.map((r) => ({ path: r.path, effect: r.effect }));
+  }
+
+  /** Drops this instance's cached decisions at once, and every instance's caches through the broadcast. */
+  private async changed(sublogin: Sublogin): Promise<void> {
+    this.acl.forget(sublogin.login);
+    await this.credentialEvents.changed(sublogin.login);
+  }
+
+  private record(actor: Actor, type: string, sublogin: Sublogin, detail: Record<string, unknown>): void {
+    this.audit.record({
+      type,
+      outcome: 'info',
+      login: sublogin.login,
+      accountId: sublogin.accountId,
+      actor: principalLogin(actor.principal),
+      detail,
+      request: actor.request,
+    });
+  }
+}
+
+function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD || password.length > MAX_PASSWORD) {
+    throw new DomainError('validation_failed', `password must be ${MIN_PASSWORD} to ${MAX_PASSWORD} characters`);
+  }
+}
+
+async function insertRules(m: EntityManager, subloginId: string, rules: readonly Rule[]): Promise<void> {
+  if (rules.length > MAX_RULES_PER_SUBLOGIN) throw new DomainError('acl_rule_invalid', `a sublogin holds at most ${MAX_RULES_PER_SUBLOGIN} rules`);
+  for (let start = 0; start < rules.length; start += INSERT_CHUNK) {
+    const rows = rules.slice(start, start + INSERT_CHUNK).map((r, i) => ({ id: randomUUID(), subloginId, position: start + i, path: r.path, effect: r.effect }));
+    await m.insert(AclRule, rows);
+  }
+}
