@@ -1,0 +1,226 @@
+import { Body, Controller, Get, Headers, HttpCode, Post, Put, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import { Acl, AclResource } from '../acl/acl.decorators.js';
+import { aclSpecificOf } from '../acl/acl-specific.js';
+import { ApiKeyPolicy } from '../api-keys/api-key-policy.decorator.js';
+import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
+import type { Principal } from '../auth/principal.js';
+import { attachmentDisposition, decideRange, ifRangeAllows, noneMatchSatisfied } from '../common/http/conditional.js';
+import { BodyStream, StreamedBody } from '../common/http/streamed-body.js';
+import { DomainError } from '../errors/domain-error.js';
+import { ErrorResponseDto } from '../openapi/error-response.dto.js';
+import type { AreaStorage } from '../storage/area-storage.js';
+import { StorageService } from '../storage/storage.service.js';
+import { fullNameMatcher, parseFields, viewOf } from './core/file-view.js';
+import { FileEntryDto, FileListDto, InfoQueryDto, ListQueryDto, PathBodyDto, PathQueryDto, TransferBodyDto, TransferResultDto } from './dto/file.dto.js';
+
+// ACL targets (SPEC §6: `/file/<action>/<path>`), read from the raw request: guards run before
+// validation, so a value that is not a string gives no specific part (the bare action is
+// decided, which rules on specific paths do not cover), and validation then refuses it.
+const fromQuery = (req: FastifyRequest) => aclSpecificOf((req.query as Record<string, unknown> | undefined)?.path);
+const fromBody = (req: FastifyRequest) => aclSpecificOf((req.body as Record<string, unknown> | undefined)?.path);
+/** Move and copy act on both paths: each must be allowed. */
+const bothEnds = (req: FastifyRequest): string[] => {
+  const body = req.body as Record<string, unknown> | undefined;
+  return [aclSpecificOf(body?.from) ?? '', aclSpecificOf(body?.to) ?? ''];
+};
+
+const binary = { schema: { type: 'string', format: 'binary' } } as const;
+
+/**
+ * The file API (SPEC §7) on the account's main storage. Thin: paths, limits and atomicity are the
+ * storage's; this maps HTTP (ranges, validators, status codes) onto it.
+ */
+@ApiTags('files')
+@AclResource('file')
+@Auth('basic', 'otp', 'session')
+@ApiKeyPolicy('required')
+@ApiResponse({ status: 400, description: 'Invalid path (`path_invalid`, `path_escape`, `path_too_long`) or parameters (`validation_failed`)', type: ErrorResponseDto })
+@Controller('api/file')
+export class FilesController {
+  constructor(private readonly storage: StorageService) {}
+
+  @Get('list')
+  @Acl('file', 'list', { specific: fromQuery })
+  @ApiOperation({ summary: 'List a folder (optionally recursively), with chosen fields and a name filter' })
+  @ApiOkResponse({ type: FileListDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'The path is a file', type: ErrorResponseDto })
+  async list(@Query() q: ListQueryDto, @CurrentPrincipal() principal: Principal): Promise<FileListDto> {
+    const fields = parseFields(q.fields);
+    const matches = q.filter_full_name === undefined ? undefined : fullNameMatcher(q.filter_full_name);
+    const { folder, entries, truncated } = await this.area(principal).list(q.path, {
+      recursive: q.recursive,
+      filter: matches && ((e) => matches(e.name)),
+    });
+    return { path: folder.path, items: entries.map((e) => viewOf(e, fields)), truncated };
+  }
+
+  @Get('info')
+  @Acl('file', 'info', { specific: fromQuery })
+  @ApiOperation({ summary: 'Describe one file or folder' })
+  @ApiOkResponse({ type: FileEntryDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async info(@Query() q: InfoQueryDto, @CurrentPrincipal() principal: Principal): Promise<FileEntryDto> {
+    return viewOf(await this.area(principal).stat(q.path), parseFields(q.fields));
+  }
+
+  @Get('download')
+  @Acl('file', 'download', { specific: fromQuery })
+  @ApiOperation({ summary: 'Download a file (streamed; single byte ranges, strong ETag, conditional GET)' })
+  @ApiHeader({ name: 'Range', required: false, description: 'One byte range, e.g. `bytes=0-1023`, `bytes=-500`' })
+  @ApiHeader({ name: 'If-None-Match', required: false })
+  @ApiHeader({ name: 'If-Range', required: false })
+  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({ description: 'The whole file', ...binary })
+  @ApiResponse({ status: 206, description: 'The requested range (Content-Range)', ...binary })
+  @ApiResponse({ status: 304, description: 'If-None-Match matched the current ETag' })
+  @ApiResponse({ status: 416, description: 'The range lies outside the file (`range_not_satisfiable`; Content-Range: bytes */size)', type: ErrorResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'The path is a folder', type: ErrorResponseDto })
+  async download(
+    @Query() q: PathQueryDto,
+    @CurrentPrincipal() principal: Principal,
+    @Headers() headers: IncomingHttpHeaders,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const file = await this.area(principal).openRead(q.path);
+    try {
+      const { entry } = file;
+      reply.header('etag', entry.etag).header('last-modified', entry.modified.toUTCString()).header('accept-ranges', 'bytes').header('cache-control', 'private, no-cache');
+      if (noneMatchSatisfied(headers['if-none-match'], entry.etag)) {
+        await file.close();
+        await reply.code(304).send();
+        return;
+      }
+      const range = ifRangeAllows(header(headers['if-range']), entry.etag, entry.modified) ? decideRange(header(headers.range), entry.size) : ({ kind: 'full' } as const);
+      if (range.kind === 'unsatisfiable') {
+        throw new DomainError('range_not_satisfiable', `the range lies outside the file's ${entry.size} bytes`, { 'Content-Range': `bytes */${entry.size}` });
+      }
+      reply.header('content-type', 'application/octet-stream').header('content-disposition', attachmentDisposition(entry.name)).header('x-content-type-options', 'nosniff');
+      if (range.kind === 'partial') {
+        reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${entry.size}`).header('content-length', range.end - range.start + 1);
+      } else {
+        reply.code(200).header('content-length', entry.size);
+      }
+      if (req.method === 'HEAD') {
+        await file.close();
+        // An empty stream, not an empty body: Fastify would reset Content-Length to 0 for that.
+        await reply.send(Readable.from([]));
+        return;
+      }
+      await reply.send(file.stream(range.kind === 'partial' ? range : undefined));
+    } catch (err) {
+      await file.close();
+      throw err;
+    }
+  }
+
+  @Put('upload')
+  @StreamedBody()
+  @Acl('file', 'upload', { specific: fromQuery })
+  @ApiOperation({
+    summary: 'Upload a file (streamed and atomic: the file is visible whole or not at all)',
+    description: 'Replaces an existing file; creates missing parent folders. The body is stored as sent, whatever its Content-Type.',
+  })
+  @ApiCreatedResponse({ description: 'A new file', type: FileEntryDto })
+  @ApiOkResponse({ description: 'An existing file was replaced', type: FileEntryDto })
+  @ApiConflictResponse({ description: 'The path is a folder, or a parent is a file', type: ErrorResponseDto })
+  @ApiPayloadTooLargeResponse({ description: 'Larger than MAX_UPLOAD_BYTES (`payload_too_large`); nothing was changed', type: ErrorResponseDto })
+  async upload(
+    @Query() q: PathQueryDto,
+    @BodyStream() body: Readable,
+    @Headers('content-length') contentLength: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const max = this.storage.maxUploadBytes;
+    try {
+      // Refused before reading a byte when the client says the size up front.
+      if (contentLength !== undefined && Number(contentLength) > max) {
+        throw new DomainError('payload_too_large', `the file exceeds the upload limit of ${max} bytes`);
+      }
+      // Not the stream itself: when the limit is hit mid-body, the storage releases its source,
+      // and destroying the request would cut the connection before the 413 could be sent.
+      const chunks = body.iterator({ destroyOnReturn: false });
+      const result = await this.area(principal).write(q.path, chunks, { maxBytes: max, createParents: true });
+      await reply.code(result.created ? 201 : 200).send(viewOf(result.entry, parseFields(undefined)));
+    } catch (err) {
+      // The client went away mid-body: nothing was stored, and nobody is left to answer.
+      if (body.readableAborted || (body.errored as NodeJS.ErrnoException | null)?.code === 'ECONNRESET') {
+        throw new DomainError('bad_request', 'the upload was interrupted');
+      }
+      // An unread body would otherwise be read to its end to keep the connection (Node's default).
+      if (!body.readableEnded) reply.header('connection', 'close');
+      throw err;
+    }
+  }
+
+  @Post('mkdir')
+  @Acl('file', 'mkdir', { specific: fromBody })
+  @ApiOperation({ summary: 'Create a folder (and missing parents)' })
+  @ApiCreatedResponse({ type: FileEntryDto })
+  @ApiConflictResponse({ description: 'Something already exists there', type: ErrorResponseDto })
+  async mkdir(@Body() body: PathBodyDto, @CurrentPrincipal() principal: Principal): Promise<FileEntryDto> {
+    return viewOf(await this.area(principal).mkdir(body.path, { parents: true }), parseFields(undefined));
+  }
+
+  @Post('move')
+  @HttpCode(200)
+  @Acl('file', 'move', { specific: bothEnds })
+  @ApiOperation({ summary: 'Move or rename a file or folder', description: 'Sublogins need `/file/move` allowed on both paths.' })
+  @ApiOkResponse({ type: TransferResultDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'The target exists (without overwrite), is the source, or lies inside it', type: ErrorResponseDto })
+  async move(@Body() body: TransferBodyDto, @CurrentPrincipal() principal: Principal): Promise<TransferResultDto> {
+    const { entry, replaced } = await this.area(principal).move(body.from, body.to, { overwrite: body.overwrite, createParents: true });
+    return { entry: viewOf(entry, parseFields(undefined)), replaced };
+  }
+
+  @Post('copy')
+  @HttpCode(200)
+  @Acl('file', 'copy', { specific: bothEnds })
+  @ApiOperation({ summary: 'Copy a file or a whole folder', description: 'Sublogins need `/file/copy` allowed on both paths.' })
+  @ApiOkResponse({ type: TransferResultDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'The target exists (without overwrite), is the source, or lies inside it', type: ErrorResponseDto })
+  async copy(@Body() body: TransferBodyDto, @CurrentPrincipal() principal: Principal): Promise<TransferResultDto> {
+    const { entry, replaced } = await this.area(principal).copy(body.from, body.to, { overwrite: body.overwrite, createParents: true });
+    return { entry: viewOf(entry, parseFields(undefined)), replaced };
+  }
+
+  @Post('delete')
+  @HttpCode(204)
+  @Acl('file', 'delete', { specific: fromBody })
+  @ApiOperation({ summary: 'Delete a file or a folder with everything in it', description: 'The storage root itself cannot be deleted (400 `path_invalid`).' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async remove(@Body() body: PathBodyDto, @CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.area(principal).delete(body.path);
+  }
+
+  /** The customer's main storage: a sublogin acts on its customer's files. */
+  private area(principal: Principal): AreaStorage {
+    return this.storage.area(principal.account.id, 'main');
+  }
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

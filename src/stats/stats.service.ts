@@ -1,0 +1,168 @@
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { ErrorCode } from '../errors/error-codes.js';
+import {
+  type AuthCounts,
+  type AuthKey,
+  authKeyId,
+  bucketStart,
+  CounterBuffer,
+  DAY_MS,
+  HOUR_MS,
+  type TrafficArea,
+  type TrafficCounts,
+  type TrafficKey,
+  trafficKeyId,
+} from './core/traffic.js';
+import { StatsStore } from './stats.store.js';
+
+/** How often buffered counts are written. Counts wait at most this long to show in reports. */
+const FLUSH_INTERVAL_MS = 5_000;
+/** A buffer this large (distinct keys) is written at once instead of waiting for the timer. */
+const FLUSH_AT_KEYS = 5_000;
+
+export interface RequestSample {
+  /** When the request started (it is counted in that hour). */
+  at: number;
+  accountId: string | null;
+  sublogin: string | null;
+  area: TrafficArea;
+  method: string;
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export type Granularity = 'hour' | 'day';
+
+export interface TrafficItem {
+  start: number;
+  area: TrafficArea;
+  sublogin: string | null;
+  method: string;
+  status: number;
+  requests: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface AuthItem {
+  method: string;
+  outcome: 'success' | 'failure';
+  code: string | null;
+  count: number;
+}
+
+/**
+ * Statistics (SPEC §7): counts every request and every authentication outcome into in-memory
+ * buffers, added up per hour, and writes them to the database every few seconds and at
+ * shutdown. A failed write gives its batch back to the buffer, so counts are delayed, never lost
+ * (short of the process dying). Reports read the hourly rows.
+ */
+@Injectable()
+export class StatsService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(StatsService.name);
+  private readonly traffic = new CounterBuffer<TrafficKey, TrafficCounts>(trafficKeyId);
+  private readonly auth = new CounterBuffer<AuthKey, AuthCounts>(authKeyId);
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly store: StatsStore) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS).unref();
+  }
+
+  /**
+   * The final flush of an app with an HTTP server is AccountingHook's (when Fastify closes, while
+   * the database is still open). This one covers the rest; with nothing buffered it touches
+   * nothing, so it is harmless after TypeORM has closed its connection.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  recordRequest(s: RequestSample): void {
+    // Keys fit their columns and counts are finite: one bad row would fail every later flush.
+    this.traffic.add(
+      {
+        hour: bucketStart(s.at),
+        accountId: (s.accountId ?? '').slice(0, 36),
+        sublogin: (s.sublogin ?? '').slice(0, 80),
+        area: s.area,
+        method: s.method.slice(0, 16),
+        status: Number.isInteger(s.status) ? s.status : 0,
+      },
+      { requests: 1, bytesIn: finite(s.bytesIn), bytesOut: finite(s.bytesOut) },
+    );
+    if (this.traffic.size >= FLUSH_AT_KEYS) void this.flush();
+  }
+
+  /**
+   * Counts one authentication attempt: `outcome` is 'success' or the failure's error code.
+   * `accountId` is the customer the credential belongs to (a sublogin's customer), when known.
+   */
+  recordAuth(method: string, outcome: ErrorCode | 'success', accountId: string | null = null, at: number = Date.now()): void {
+    this.auth.add({ hour: bucketStart(at), accountId: (accountId ?? '').slice(0, 36), method: method.slice(0, 16), outcome: outcome.slice(0, 64) }, { count: 1 });
+    if (this.auth.size >= FLUSH_AT_KEYS) void this.flush();
+  }
+
+  /** Writes what is buffered; waits for a write already under way, so a read after it sees everything. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      const traffic = this.traffic.drain();
+      const auth = this.auth.drain();
+      try {
+        await this.store.add(traffic, auth);
+      } catch (err) {
+        this.traffic.restore(traffic);
+        this.auth.restore(auth);
+        this.logger.error({ err, traffic: traffic.length, auth: auth.length }, 'could not write statistics; kept for the next flush');
+      }
+    });
+    return this.flushing;
+  }
+
+  /** Traffic per hour or UTC day in [from, to), per area, sublogin, method and status. */
+  async trafficReport(accountId: string, from: number, to: number, granularity: Granularity, area?: TrafficArea): Promise<TrafficItem[]> {
+    const size = granularity === 'day' ? DAY_MS : HOUR_MS;
+    const rows = await this.store.traffic(accountId, bucketStart(from, size), to, area);
+    const groups = new Map<string, TrafficItem>();
+    for (const r of rows) {
+      const start = bucketStart(r.hour, size);
+      const id = JSON.stringify([start, r.area, r.sublogin, r.method, r.status]);
+      const item = groups.get(id);
+      if (item) {
+        item.requests += r.requests;
+        item.bytesIn += r.bytesIn;
+        item.bytesOut += r.bytesOut;
+      } else {
+        groups.set(id, { start, area: r.area, sublogin: r.sublogin || null, method: r.method, status: r.status, requests: r.requests, bytesIn: r.bytesIn, bytesOut: r.bytesOut });
+      }
+    }
+    return [...groups.values()].sort(
+      (a, b) => a.start - b.start || cmp(a.area, b.area) || cmp(a.sublogin ?? '', b.sublogin ?? '') || cmp(a.method, b.method) || a.status - b.status,
+    );
+  }
+
+  /** Authentication outcomes in [from, to) per method and outcome code. */
+  async authReport(accountId: string, from: number, to: number): Promise<AuthItem[]> {
+    const rows = await this.store.auth(accountId, bucketStart(from), to);
+    const groups = new Map<string, AuthItem>();
+    for (const r of rows) {
+      const id = JSON.stringify([r.method, r.outcome]);
+      const item = groups.get(id);
+      if (item) item.count += r.count;
+      else groups.set(id, { method: r.method, outcome: r.outcome === 'success' ? 'success' : 'failure', code: r.outcome === 'success' ? null : r.outcome, count: r.count });
+    }
+    return [...groups.values()].sort((a, b) => cmp(a.method, b.method) || cmp(a.outcome, b.outcome) || cmp(a.code ?? '', b.code ?? ''));
+  }
+}
+
+function finite(n: number): number {
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

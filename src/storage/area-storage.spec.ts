@@ -1,0 +1,150 @@
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DomainError } from '../errors/domain-error.js';
+import { AreaStorage } from './area-storage.js';
+
+let base: string;
+let area: AreaStorage;
+
+beforeEach(async () => {
+  base = await mkdtemp(path.join(os.tmpdir(), 'portcullis-area-'));
+  area = new AreaStorage(path.join(base, 'acct', 'main')); // created on first use
+});
+afterEach(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof DomainError) return err.code;
+    throw err;
+  }
+  return undefined;
+}
+
+const text = (s: string) => Readable.from([Buffer.from(s)]);
+const read = async (p: string) => {
+  const h = await area.openRead(p);
+  const chunks: Buffer[] = [];
+  for await (const c of h.stream()) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString();
+};
+
+describe('AreaStorage', () => {
+  it('creates the area lazily and starts empty', async () => {
+    const { folder, entries, truncated } = await area.list('/');
+    expect(folder).toMatchObject({ name: '', path: '/', type: 'directory' });
+    expect(entries).toEqual([]);
+    expect(truncated).toBe(false);
+  });
+
+  it('writes with and without parent creation (WebDAV wants 409 for a missing parent)', async () => {
+    expect(await codeOf(area.write('/a/b.txt', text('x')))).toBe('conflict');
+    const res = await area.write('/a/b.txt', text('x'), { createParents: true });
+    expect(res).toMatchObject({ created: true, bytes: 1, entry: { path: '/a/b.txt', size: 1 } });
+    expect((await area.write('/a/b.txt', text('yy'))).created).toBe(false);
+    expect(await codeOf(area.write('/a/b.txt', text('z'), { overwrite: false }))).toBe('conflict');
+    expect(await read('/a/b.txt')).toBe('yy');
+    // A file where a folder is needed
+    expect(await codeOf(area.write('/a/b.txt/c', text('z'), { createParents: true }))).toBe('conflict');
+    expect(await codeOf(area.write('/a', text('z')))).toBe('conflict');
+  });
+
+  it('removes the parent folders it created when the write fails', async () => {
+    const src = new PassThrough();
+    const done = area.write('/new/deep/file.bin', src, { createParents: true, maxBytes: 3 });
+    src.write('too long');
+    expect(await codeOf(done)).toBe('payload_too_large');
+    expect(await readdir(area.root)).toEqual([]);
+  });
+
+  it('lists with a limit, saying when it was truncated', async () => {
+    for (const n of ['c', 'a', 'b']) await area.write(`/d/${n}`, text(n), { createParents: true });
+    const { entries, truncated } = await area.list('/d', { limit: 2 });
+    expect(entries.map((e) => e.name)).toEqual(['a', 'b']);
+    expect(truncated).toBe(true);
+    expect((await area.list('/d', { limit: 3 })).truncated).toBe(false);
+  });
+
+  it('hides temp files, links, special files and names the API cannot address', async () => {
+    await area.write('/ok.txt', text('ok'));
+    await writeFile(path.join(area.root, '.portcullis-upload-0123456789abcdef0123456789abcdef'), 'partial');
+    await writeFile(path.join(area.root, 'back\\slash'), 'x');
+    await writeFile(path.join(area.root, 'ctrl\u0001'), 'x');
+    await symlink(path.join(area.root, 'ok.txt'), path.join(area.root, 'inner-link'));
+    expect((await area.list('/')).entries.map((e) => e.name)).toEqual(['ok.txt']);
+  });
+
+  it('copies folders deeply or shallowly, and files atomically', async () => {
+    await area.write('/src/a.txt', text('a'), { createParents: true });
+    await area.write('/src/sub/b.txt', text('b'), { createParents: true });
+    await area.copy('/src', '/deep');
+    expect(await read('/deep/sub/b.txt')).toBe('b');
+    await area.copy('/src', '/shallow', { shallow: true });
+    expect((await area.list('/shallow')).entries).toEqual([]);
+    expect(await codeOf(area.copy('/src', '/deep'))).toBe('conflict');
+    expect((await area.copy('/src/a.txt', '/deep', { overwrite: true })).replaced).toBe(true);
+    expect(await read('/deep')).toBe('a');
+    expect(await codeOf(area.copy('/src', '/x/y'))).toBe('conflict'); // no parent, not asked to create it
+    expect(await codeOf(area.copy('/nope', '/x'))).toBe('not_found');
+  });
+
+  it('moves, refusing the root, itself and its own inside', async () => {
+    await area.write('/m/f.txt', text('f'), { createParents: true });
+    expect(await codeOf(area.move('/', '/x'))).toBe('path_invalid');
+    expect(await codeOf(area.move('/m', '/'))).toBe('conflict');
+    expect(await codeOf(area.move('/m', '/m'))).toBe('conflict');
+    expect(await codeOf(area.move('/m', '/m/inner'))).toBe('conflict');
+    const moved = await area.move('/m', '/n');
+    expect(moved).toMatchObject({ entry: { path: '/n', type: 'directory' }, replaced: false });
+    expect(await read('/n/f.txt')).toBe('f');
+    expect(await area.tryStat('/m')).toBeNull();
+  });
+
+  it('deletes files and folders but never the root', async () => {
+    await area.write('/d/f.txt', text('f'), { createParents: true });
+    expect(await codeOf(area.delete('/'))).toBe('path_invalid');
+    await area.delete('/d');
+    expect(await area.tryStat('/d')).toBeNull();
+    expect(await codeOf(area.delete('/d'))).toBe('not_found');
+  });
+
+  it('opens files for ranges and refuses folders', async () => {
+    await area.write('/r.txt', text('0123456789'));
+    const h = await area.openRead('/r.txt');
+    expect(h.entry.size).toBe(10);
+    const chunks: Buffer[] = [];
+    for await (const c of h.stream({ start: 2, end: 4 })) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('234');
+    await h.close(); // harmless after the stream took the file
+    const unused = await area.openRead('/r.txt');
+    await unused.close();
+    expect(await codeOf(area.openRead('/'))).toBe('conflict');
+    expect(await codeOf(area.openRead('/none'))).toBe('not_found');
+  });
+
+  it('gives a new ETag when the content is replaced', async () => {
+    const first = (await area.write('/e.txt', text('same'))).entry.etag;
+    const second = (await area.write('/e.txt', text('same'))).entry.etag;
+    expect(first).toMatch(/^"[0-9a-z]+-[0-9a-z]+-[0-9a-z]+"$/);
+    expect(second).not.toBe(first); // a new inode each time
+    expect((await area.stat('/e.txt')).etag).toBe(second);
+  });
+
+  it('maps path errors to their codes', async () => {
+    expect(await codeOf(area.stat('../x'))).toBe('path_escape');
+    expect(await codeOf(area.stat('a\0b'))).toBe('path_invalid');
+    expect(await codeOf(area.stat('/' + 'a'.repeat(300)))).toBe('path_too_long');
+    await mkdir(path.join(base, 'elsewhere'));
+    await mkdir(area.root, { recursive: true });
+    await symlink(path.join(base, 'elsewhere'), path.join(area.root, 'out'));
+    expect(await codeOf(area.write('/out/x', text('x')))).toBe('path_escape');
+    expect(await codeOf(area.mkdir('/out/d', { parents: true }))).toBe('path_escape');
+    expect(await readdir(path.join(base, 'elsewhere'))).toEqual([]);
+  });
+});

@@ -1,0 +1,401 @@
+import { constants, createReadStream, type BigIntStats, type Dirent } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { DomainError } from '../errors/domain-error.js';
+import { isTempName, writeFileAtomic } from './core/atomic-write.js';
+import { normalizeUserPath, resolveInArea } from './core/storage-path.js';
+import { toStorageError } from './storage-errors.js';
+import type {
+  ByteRange,
+  CopyOptions,
+  ListOptions,
+  ListResult,
+  ReadHandle,
+  StorageEntry,
+  TransferOptions,
+  TransferResult,
+  WriteOptions,
+  WriteResult,
+} from './storage.types.js';
+
+/** Default cap on the entries one listing examines (a recursive listing of a huge tree). */
+export const DEFAULT_LIST_LIMIT = 10_000;
+
+// O_NOFOLLOW: the resolved path has no link left in it, so a link found there now was planted
+// after the check. O_NONBLOCK: opening a FIFO someone planted must not hang a worker thread
+// (it changes nothing for regular files).
+const READ_FLAGS = process.platform === 'win32' ? constants.O_RDONLY : constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+interface Resolved {
+  canonical: string;
+  abs: string;
+}
+
+/**
+ * One account's storage area (a folder under STORAGE_DIR), addressed by user paths. Every path
+ * goes through the storage core (normalizeUserPath + resolveInArea) before it touches the disk,
+ * so nothing here can reach outside the area; errors come out as DomainErrors with contract
+ * codes. Transport-neutral: the file API and WebDAV both use it.
+ *
+ * Only regular files and folders exist for users. Symlinks, FIFOs and the like (only someone
+ * with direct disk access can make them) are left out of listings, and links pointing outside
+ * the area are refused by path resolution.
+ */
+export class AreaStorage {
+  constructor(readonly root: string) {}
+
+  async stat(userPath: string): Promise<StorageEntry> {
+    const { canonical, abs } = await this.resolve(userPath);
+    return this.entryAt(canonical, abs);
+  }
+
+  /** The entry, or null when nothing is there. */
+  async tryStat(userPath: string): Promise<StorageEntry | null> {
+    try {
+      return await this.stat(userPath);
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'not_found') return null;
+      throw err;
+    }
+  }
+
+  /** One readdir and one lstat per entry; temp files and unaddressable names are never shown. */
+  async list(userPath: string, opts: ListOptions = {}): Promise<ListResult> {
+    const { canonical, abs } = await this.resolve(userPath);
+    const folder = await this.entryAt(canonical, abs);
+    if (folder.type !== 'directory') throw new DomainError('conflict', 'the path is a file, not a folder');
+    const limit = opts.limit ?? DEFAULT_LIST_LIMIT;
+    const entries: StorageEntry[] = [];
+    let examined = 0;
+    let truncated = false;
+
+    const walk = async (dirAbs: string, dirPath: string): Promise<void> => {
+      let dirents: Dirent[];
+      try {
+        dirents = await readdir(dirAbs, { withFileTypes: true });
+      } catch (err) {
+        if (dirAbs !== abs && isGone(err)) return; // removed while we walked
+        throw toStorageError(err);
+      }
+      const visible = dirents.filter((d) => (d.isFile() || d.isDirectory()) && isAddressable(d.name)).sort((a, b) => compareNames(a.name, b.name));
+      for (const d of visible) {
+        if (examined >= limit) {
+          truncated = true;
+          return;
+        }
+        const childAbs = path.join(dirAbs, d.name);
+        const childPath = joinUserPath(dirPath, d.name);
+        let st: BigIntStats;
+        try {
+          st = await lstat(childAbs, { bigint: true });
+        } catch (err) {
+          if (isGone(err)) continue;
+          throw toStorageError(err);
+        }
+        if (!st.isFile() && !st.isDirectory()) continue;
+        examined++;
+        const entry = entryOf(childPath, st);
+        if (!opts.filter || opts.filter(entry)) entries.push(entry);
+        if (opts.recursive && st.isDirectory()) {
+          await walk(childAbs, childPath);
+          if (truncated) return;
+        }
+      }
+    };
+    await walk(abs, canonical);
+    return { folder, entries, truncated };
+  }
+
+  /**
+   * A folder and its direct children for streaming consumers (WebDAV PROPFIND Depth 1, folder
+   * listings): one readdir, then one lstat per child, issued `prefetch` ahead of the consumer and
+   * yielded in name order, so a folder of any size is never held as entries in memory and no
+   * limit truncates it. Children removed meanwhile are skipped; what `list` hides is hidden too.
+   * A file is `409 conflict`, a missing path `404`.
+   */
+  async children(userPath: string, opts: { prefetch?: number } = {}): Promise<{ folder: StorageEntry; children: AsyncIterable<StorageEntry> }> {
+    const { canonical, abs } = await this.resolve(userPath);
+    const folder = await this.entryAt(canonical, abs);
+    if (folder.type !== 'directory') throw new DomainError('conflict', 'the path is a file, not a folder');
+    let dirents: Dirent[];
+    try {
+      dirents = await readdir(abs, { withFileTypes: true });
+    } catch (err) {
+      throw toStorageError(err);
+    }
+    const names = dirents
+      .filter((d) => (d.isFile() || d.isDirectory()) && isAddressable(d.name))
+      .map((d) => d.name)
+      .sort(compareNames);
+    const prefetch = Math.max(1, opts.prefetch ?? 32);
+    const statOf = (name: string): Promise<BigIntStats | null> =>
+      lstat(path.join(abs, name), { bigint: true }).then(
+        (st) => st,
+        (err: unknown) => {
+          if (isGone(err)) return null;
+          throw toStorageError(err);
+        },
+      );
+    async function* walk(): AsyncGenerator<StorageEntry> {
+      const pending: Array<Promise<BigIntStats | null>> = [];
+      let next = 0;
+      try {
+        for (let i = 0; i < names.length; i++) {
+          while (next < names.length && next < i + prefetch) pending.push(statOf(names[next++]!));
+          const st = await pending.shift()!;
+          if (st && (st.isFile() || st.isDirectory())) yield entryOf(joinUserPath(canonical, names[i]!), st);
+        }
+      } finally {
+        // A consumer that stops early (client gone) leaves stats in flight: never unhandled.
+        for (const p of pending) p.catch(() => undefined);
+      }
+    }
+    return { folder, children: walk() };
+  }
+
+  /** Opens a file for reading; a folder is `409 conflict`, anything else missing `404`. */
+  async openRead(userPath: string): Promise<ReadHandle> {
+    const { canonical, abs } = await this.resolve(userPath);
+    const fh = await open(abs, READ_FLAGS).catch((err: unknown) => {
+      throw toStorageError(err);
+    });
+    let taken = false;
+    try {
+      const st = await fh.stat({ bigint: true });
+      if (st.isDirectory()) throw new DomainError('conflict', 'the path is a folder, not a file');
+      if (!st.isFile()) throw new DomainError('not_found', 'no such file or folder');
+      return {
+        entry: entryOf(canonical, st),
+        stream(range?: ByteRange) {
+          if (taken) throw new Error('ReadHandle.stream() called twice');
+          taken = true;
+          // autoClose: the stream closes the file when it ends or is destroyed (client gone).
+          return fh.createReadStream({ start: range?.start ?? 0, end: range?.end, autoClose: true });
+        },
+        async close() {
+          if (taken) return;
+          taken = true;
+          await fh.close();
+        },
+      };
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Streams `source` into the file at `userPath`, atomically (readers see the old file or the
+   * new one, never a part). On failure nothing is left behind, parent folders it created
+   * included; the source is released as writeFileAtomic describes.
+   */
+  async write(userPath: string, source: NodeJS.ReadableStream | AsyncIterable<Uint8Array>, opts: WriteOptions = {}): Promise<WriteResult> {
+    const { canonical, abs } = await this.resolve(userPath);
+    if (canonical === '/') throw new DomainError('conflict', 'the area root is a folder');
+    const existing = await lstatOrNull(abs);
+    if (existing?.isDirectory()) throw new DomainError('conflict', 'the target is a folder');
+    if (existing && opts.overwrite === false) throw new DomainError('conflict', 'the target already exists');
+    const created = await this.ensureParent(abs, opts.createParents ?? false);
+    let result;
+    try {
+      result = await writeFileAtomic(abs, source, { maxBytes: opts.maxBytes, signal: opts.signal });
+    } catch (err) {
+      await removeCreatedDirs(created, path.dirname(abs));
+      throw toStorageError(err, 'conflict');
+    }
+    return { entry: await this.entryAt(canonical, abs), created: !existing, bytes: result.bytes, sha256: result.sha256 };
+  }
+
+  async mkdir(userPath: string, opts: { parents?: boolean } = {}): Promise<StorageEntry> {
+    const { canonical, abs } = await this.resolve(userPath);
+    if (canonical === '/' || (await lstatOrNull(abs))) throw new DomainError('conflict', 'the target already exists');
+    try {
+      if (opts.parents) await mkdir(abs, { recursive: true });
+      else await mkdir(abs);
+    } catch (err) {
+      throw toStorageError(err, 'conflict');
+    }
+    return this.entryAt(canonical, abs);
+  }
+
+  /** Renames a file or folder (atomic for a file replacing a file). */
+  async move(fromPath: string, toPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+    const { src, dst, srcStat, dstStat } = await this.prepareTransfer(fromPath, toPath, opts, 'moved');
+    const created = await this.ensureParent(dst.abs, opts.createParents ?? false);
+    try {
+      // rename() replaces a file atomically; a folder target, or a type change, is removed first.
+      if (dstStat && !(srcStat.isFile() && dstStat.isFile())) await rm(dst.abs, { recursive: true });
+      await rename(src.abs, dst.abs);
+    } catch (err) {
+      await removeCreatedDirs(created, path.dirname(dst.abs));
+      throw toStorageError(err, 'conflict');
+    }
+    return { entry: await this.entryAt(dst.canonical, dst.abs), replaced: !!dstStat };
+  }
+
+  /**
+   * Copies a file (atomically, as an upload) or a folder tree (each file atomically; on failure
+   * the partial copy is removed). Links and special files inside a folder are not copied.
+   */
+  async copy(fromPath: string, toPath: string, opts: CopyOptions = {}): Promise<TransferResult> {
+    const { src, dst, srcStat, dstStat } = await this.prepareTransfer(fromPath, toPath, opts, 'copied');
+    const created = await this.ensureParent(dst.abs, opts.createParents ?? false);
+    try {
+      if (dstStat && !(srcStat.isFile() && dstStat.isFile())) await rm(dst.abs, { recursive: true });
+      if (srcStat.isFile()) {
+        await writeFileAtomic(dst.abs, createReadStream(src.abs));
+      } else {
+        try {
+          await copyTree(src.abs, dst.abs, !opts.shallow);
+        } catch (err) {
+          await rm(dst.abs, { recursive: true, force: true }).catch(() => undefined);
+          throw err;
+        }
+      }
+    } catch (err) {
+      await removeCreatedDirs(created, path.dirname(dst.abs));
+      throw toStorageError(err, 'conflict');
+    }
+    return { entry: await this.entryAt(dst.canonical, dst.abs), replaced: !!dstStat };
+  }
+
+  /** Deletes a file or a whole folder. The area root itself is refused (`400 path_invalid`). */
+  async delete(userPath: string): Promise<void> {
+    const { canonical, abs } = await this.resolve(userPath);
+    if (canonical === '/') throw new DomainError('path_invalid', 'the area root cannot be deleted');
+    try {
+      await lstat(abs);
+      await rm(abs, { recursive: true });
+    } catch (err) {
+      throw toStorageError(err);
+    }
+  }
+
+  private async prepareTransfer(fromPath: string, toPath: string, opts: TransferOptions, verb: string) {
+    const src = await this.resolve(fromPath);
+    const dst = await this.resolve(toPath);
+    if (src.canonical === '/') throw new DomainError('path_invalid', `the area root cannot be ${verb}`);
+    if (dst.canonical === '/') throw new DomainError('conflict', 'the target already exists');
+    // Compared after resolution, so a link inside the area cannot disguise either case.
+    if (src.abs === dst.abs) throw new DomainError('conflict', 'source and target are the same');
+    if (isInside(src.abs, dst.abs)) throw new DomainError('conflict', `a folder cannot be ${verb} into itself`);
+    const srcStat = await lstatOrNull(src.abs);
+    if (!srcStat || (!srcStat.isFile() && !srcStat.isDirectory())) throw new DomainError('not_found', 'no such file or folder');
+    const dstStat = await lstatOrNull(dst.abs);
+    if (dstStat && !opts.overwrite) throw new DomainError('conflict', 'the target already exists');
+    return { src, dst, srcStat, dstStat };
+  }
+
+  /**
+   * Makes sure the parent folder of `abs` exists. Returns the first folder it had to create
+   * (so a failed write can remove what it made), or undefined.
+   */
+  private async ensureParent(abs: string, createParents: boolean): Promise<string | undefined> {
+    const parent = path.dirname(abs);
+    try {
+      if (createParents) return await mkdir(parent, { recursive: true });
+      if (!(await stat(parent)).isDirectory()) throw new DomainError('conflict', 'the parent folder does not exist');
+      return undefined;
+    } catch (err) {
+      // ENOENT, or ENOTDIR/EEXIST when a file stands where a folder is needed.
+      throw toStorageError(err, 'conflict');
+    }
+  }
+
+  private async resolve(userPath: string): Promise<Resolved> {
+    try {
+      const canonical = normalizeUserPath(userPath);
+      await mkdir(this.root, { recursive: true }); // areas are created on first use
+      return { canonical, abs: await resolveInArea(this.root, canonical) };
+    } catch (err) {
+      throw toStorageError(err);
+    }
+  }
+
+  private async entryAt(canonical: string, abs: string): Promise<StorageEntry> {
+    let st: BigIntStats;
+    try {
+      st = await stat(abs, { bigint: true });
+    } catch (err) {
+      throw toStorageError(err);
+    }
+    if (!st.isFile() && !st.isDirectory()) throw new DomainError('not_found', 'no such file or folder');
+    return entryOf(canonical, st);
+  }
+}
+
+export function entryOf(userPath: string, st: BigIntStats): StorageEntry {
+  const isFile = st.isFile();
+  const size = isFile ? Number(st.size) : 0;
+  return {
+    name: userPath === '/' ? '' : userPath.slice(userPath.lastIndexOf('/') + 1),
+    path: userPath,
+    type: isFile ? 'file' : 'directory',
+    size,
+    modified: new Date(Number(st.mtimeMs)),
+    etag: `"${st.ino.toString(36)}-${st.size.toString(36)}-${st.mtimeNs.toString(36)}"`,
+  };
+}
+
+function joinUserPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+/** Code-unit order: stable, locale-independent, the same on every instance. */
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A name a user could send back: listing what cannot be addressed would only produce errors. */
+function isAddressable(name: string): boolean {
+  if (isTempName(name)) return false;
+  try {
+    return normalizeUserPath(`/${name}`) === `/${name}`;
+  } catch {
+    return false;
+  }
+}
+
+async function copyTree(srcAbs: string, dstAbs: string, deep: boolean): Promise<void> {
+  await mkdir(dstAbs);
+  if (!deep) return;
+  for (const d of await readdir(srcAbs, { withFileTypes: true })) {
+    if (!isAddressable(d.name)) continue;
+    const from = path.join(srcAbs, d.name);
+    const to = path.join(dstAbs, d.name);
+    if (d.isDirectory()) await copyTree(from, to, true);
+    else if (d.isFile()) await writeFileAtomic(to, createReadStream(from));
+  }
+}
+
+/** Removes the folders `mkdir -p` created, deepest first, as long as they are still empty. */
+async function removeCreatedDirs(first: string | undefined, deepest: string): Promise<void> {
+  if (!first) return;
+  for (let dir = deepest; dir.length >= first.length; dir = path.dirname(dir)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return;
+    }
+    if (dir === first) return;
+  }
+}
+
+async function lstatOrNull(abs: string): Promise<BigIntStats | null> {
+  try {
+    return await lstat(abs, { bigint: true });
+  } catch (err) {
+    if (isGone(err)) return null;
+    throw toStorageError(err);
+  }
+}
+
+function isInside(parent: string, child: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel !== '' && !path.isAbsolute(rel) && rel !== '..' && !rel.startsWith('..' + path.sep);
+}
+
+function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

@@ -1,0 +1,35 @@
+import { DomainError } from '../errors/domain-error.js';
+import { StorageLimitError } from './core/atomic-write.js';
+import { StoragePathError } from './core/storage-path.js';
+
+/**
+ * Turns what the storage core and the filesystem throw into contract errors (SPEC §8).
+ * `missing` says what an absent entry means for the operation at hand: `not_found` when the
+ * target itself is looked up, `conflict` when a missing parent stops a write (as WebDAV's 409).
+ * Errors with no client meaning (EACCES, EIO, ...) are rethrown as they are: they are ours to
+ * fix, and the global filter answers 500 and logs them.
+ */
+export function toStorageError(err: unknown, missing: 'not_found' | 'conflict' = 'not_found'): unknown {
+  if (err instanceof DomainError) return err;
+  if (err instanceof StoragePathError) return new DomainError(err.code, err.message);
+  if (err instanceof StorageLimitError) return new DomainError('payload_too_large', `the file exceeds the upload limit of ${err.limit} bytes`);
+  switch ((err as NodeJS.ErrnoException | null)?.code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return missing === 'not_found' ? new DomainError('not_found', 'no such file or folder') : new DomainError('conflict', 'the parent folder does not exist');
+    case 'EEXIST':
+    case 'ENOTEMPTY':
+      return new DomainError('conflict', 'the target already exists');
+    case 'EISDIR':
+      return new DomainError('conflict', 'the target is a folder');
+    case 'ENAMETOOLONG':
+      return new DomainError('path_too_long', 'path too long');
+    case 'ELOOP':
+      return new DomainError('path_escape', 'path leaves the storage area');
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new DomainError('insufficient_storage', 'the storage is full');
+    default:
+      return err;
+  }
+}

@@ -1,0 +1,99 @@
+import type { Readable } from 'node:stream';
+
+/** The storage areas of an account (SPEC §5): `main` (file API, /dav/, /v2/dav/) and `backup` (/backup/). */
+export const STORAGE_AREAS = ['main', 'backup'] as const;
+export type StorageAreaName = (typeof STORAGE_AREAS)[number];
+
+export type EntryType = 'file' | 'directory';
+
+/** One file or folder, as every transport shows it. */
+export interface StorageEntry {
+  /** The last segment; '' for the area root. */
+  name: string;
+  /** Canonical user path inside the area: '/', '/docs/a.txt'. */
+  path: string;
+  type: EntryType;
+  /** Bytes; 0 for folders. */
+  size: number;
+  modified: Date;
+  /**
+   * Strong entity tag, quoted (`"…"`), from inode, size and mtime in nanoseconds: it changes
+   * whenever the content is replaced (uploads rename a new inode into place).
+   */
+  etag: string;
+}
+
+export interface ListOptions {
+  /** Walk sub-folders too (depth-first, each folder's entries in name order). */
+  recursive?: boolean;
+  /** At most this many entries are examined; the result says `truncated` when more exist. */
+  limit?: number;
+  /** Keeps only the entries it accepts; recursion still descends into folders it rejects. */
+  filter?: (entry: StorageEntry) => boolean;
+}
+
+export interface ListResult {
+  /** The listed folder itself. */
+  folder: StorageEntry;
+  entries: StorageEntry[];
+  truncated: boolean;
+}
+
+/** An inclusive byte range, already checked against the file's size. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * An open file: its metadata as of opening, and its content. The caller either takes the stream
+ * (which closes the file when it ends or is destroyed) or calls `close()`; stat and content come
+ * from one open file, so the ETag and the bytes always belong together.
+ */
+export interface ReadHandle {
+  entry: StorageEntry;
+  stream(range?: ByteRange): Readable;
+  close(): Promise<void>;
+}
+
+export interface WriteOptions {
+  /** Refuse (413 `payload_too_large`, nothing changed) once the content exceeds this. */
+  maxBytes?: number;
+  /** Aborting before the final rename leaves the target untouched. */
+  signal?: AbortSignal;
+  /** Create missing parent folders (file API) instead of answering 409 (WebDAV). */
+  createParents?: boolean;
+  /** Replace an existing file (default true); false answers 409 when the target exists. */
+  overwrite?: boolean;
+}
+
+export interface WriteResult {
+  entry: StorageEntry;
+  /** False when an existing file was replaced. */
+  created: boolean;
+  bytes: number;
+  sha256: string;
+}
+
+export interface TransferOptions {
+  /** Replace an existing target (a file or a whole folder); false answers 409. */
+  overwrite?: boolean;
+  createParents?: boolean;
+}
+
+export interface CopyOptions extends TransferOptions {
+  /** Copy a folder without its contents (WebDAV `Depth: 0`). */
+  shallow?: boolean;
+}
+
+export interface TransferResult {
+  entry: StorageEntry;
+  /** True when an existing target was replaced. */
+  replaced: boolean;
+}
+
+export interface AreaUsage {
+  bytes: number;
+  files: number;
+  folders: number;
+}
