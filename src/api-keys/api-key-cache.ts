@@ -1,0 +1,170 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { Account } from '../accounts/account.entity.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/app-config.token.js';
+import { CredentialEvents } from '../shared-state/credential-events.js';
+import { SharedState } from '../shared-state/shared-state.js';
+import { ApiKeyBlock } from './api-key-block.entity.js';
+import { ApiKey, type ApiKeyStatus } from './api-key.entity.js';
+import { Application } from './application.entity.js';
+import type { ApplicationStatus } from './core/application-lifecycle.js';
+
+/** What the ApiKeyGuard needs to know about a key: its application, both statuses, and who blocked the app. */
+export interface KnownKey {
+  keyId: string;
+  keyStatus: ApiKeyStatus;
+  application: { id: string; name: string; status: ApplicationStatus };
+  /** Accounts that blocked the application for themselves (SPEC §4.3, per-user invalidation). */
+  blockedBy: ReadonlySet<string>;
+  /** The developer's login: deleting that account deletes the application. */
+  ownerLogin: string;
+}
+
+interface Entry {
+  /** null: no key has this hash (keys are random, so no key ever will: safe to remember). */
+  key: KnownKey | null;
+  expiresAt: number;
+}
+
+const CHANNEL = 'api-keys-changed';
+const MAX_ENTRIES = 100_000;
+
+/**
+ * The hot path of the ApiKeyGuard: key hash → key, application and blocks, in memory, so that a
+ * request with an API key costs one HMAC and one Map probe.
+ *
+ * Every change that can alter an answer — approve, reject, revoke, issue, rotate, block,
+ * unblock — is announced with the application's id on the SharedState broadcast; every
+ * instance drops that application's entries (this one before the announcement returns, the
+ * others when it arrives: milliseconds on Redis), so a revoked key fails everywhere within a
+ * second. A miss costs one indexed read (the unique `hash` column, with the application and its
+ * blocks joined). A read that raced with a change is not stored (the generation check), and
+ * entries also expire after VERIFY_CACHE_TTL, should a broadcast ever be lost.
+ */
+@Injectable()
+export class ApiKeyCache implements OnModuleInit {
+  private readonly entries = new Map<string, Entry>();
+  private readonly hashesByApp = new Map<string, Set<string>>();
+  private readonly hashesByOwner = new Map<string, Set<string>>();
+  private generation = 0;
+  private readonly ttlMs: number;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly state: SharedState,
+    private readonly credentialEvents: CredentialEvents,
+  ) {
+    this.ttlMs = config.verifyCacheTtlSeconds * 1000;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.state.subscribe(CHANNEL, (applicationId) => this.dropApplication(applicationId));
+    // A deleted developer account takes its applications with it (ON DELETE CASCADE).
+    this.credentialEvents.onChange((login) => this.dropOwner(login));
+  }
+
+  /** The remembered answer for a key hash: a key, null (no such key), or undefined (not known here). */
+  cached(hash: string): KnownKey | null | undefined {
+    const entry = this.entries.get(hash);
+    if (entry === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    if (entry.expiresAt <= Date.now()) {
+      this.delete(hash);
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    return entry.key;
+  }
+
+  /** One indexed read; remembers the answer unless something changed while reading. */
+  async load(hash: string): Promise<KnownKey | null> {
+    const generation = this.generation;
+    const rows = await this.dataSource
+      .createQueryBuilder()
+      .select('k.id', 'key_id')
+      .addSelect('k.status', 'key_status')
+      .addSelect('a.id', 'app_id')
+      .addSelect('a.name', 'app_name')
+      .addSelect('a.status', 'app_status')
+      .addSelect('o.login', 'owner_login')
+      .addSelect('b.account_id', 'blocked_by')
+      .from(ApiKey, 'k')
+      .innerJoin(Application, 'a', 'a.id = k.application_id')
+      .innerJoin(Account, 'o', 'o.id = a.owner_account_id')
+      .leftJoin(ApiKeyBlock, 'b', 'b.application_id = a.id')
+      .where('k.hash = :hash', { hash })
+      .getRawMany<{ key_id: string; key_status: ApiKeyStatus; app_id: string; app_name: string; app_status: ApplicationStatus; owner_login: string; blocked_by: string | null }>();
+    const first = rows[0];
+    const key: KnownKey | null = first
+      ? {
+          keyId: first.key_id,
+          keyStatus: first.key_status,
+          application: { id: first.app_id, name: first.app_name, status: first.app_status },
+          blockedBy: new Set(rows.map((r) => r.blocked_by).filter((id): id is string => id !== null)),
+          ownerLogin: first.owner_login,
+        }
+      : null;
+    if (this.ttlMs > 0 && generation === this.generation) this.store(hash, key);
+    return key;
+  }
+
+  /**
+   * After a change to an application (its status, keys or blocks) is committed: drops what this
+   * instance remembers of it at once, then tells the other instances to do the same.
+   */
+  async announce(applicationId: string): Promise<void> {
+    this.dropApplication(applicationId);
+    await this.state.publish(CHANNEL, applicationId);
+  }
+
+  dropApplication(applicationId: string): void {
+    this.generation++;
+    for (const hash of [...(this.hashesByApp.get(applicationId) ?? [])]) this.delete(hash);
+  }
+
+  private dropOwner(login: string): void {
+    this.generation++;
+    for (const hash of [...(this.hashesByOwner.get(login) ?? [])]) this.delete(hash);
+  }
+
+  private store(hash: string, key: KnownKey | null): void {
+    this.delete(hash);
+    if (this.entries.size >= MAX_ENTRIES) this.delete(this.entries.keys().next().value!);
+    this.entries.set(hash, { key, expiresAt: Date.now() + this.ttlMs });
+    if (key) {
+      index(this.hashesByApp, key.application.id, hash);
+      index(this.hashesByOwner, key.ownerLogin, hash);
+    }
+  }
+
+  private delete(hash: string): void {
+    const entry = this.entries.get(hash);
+    if (!entry) return;
+    this.entries.delete(hash);
+    if (entry.key) {
+      unindex(this.hashesByApp, entry.key.application.id, hash);
+      unindex(this.hashesByOwner, entry.key.ownerLogin, hash);
+    }
+  }
+}
+
+function index(map: Map<string, Set<string>>, id: string, hash: string): void {
+  let set = map.get(id);
+  if (!set) map.set(id, (set = new Set()));
+  set.add(hash);
+}
+
+function unindex(map: Map<string, Set<string>>, id: string, hash: string): void {
+  const set = map.get(id);
+  if (!set) return;
+  set.delete(hash);
+  if (set.size === 0) map.delete(id);
+}

@@ -1,0 +1,104 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { API_KEY_POLICY, type ApiKeyRequirement, AUTH_POLICY, type AuthPolicy } from '../auth/auth.decorators.js';
+import type { Principal } from '../auth/principal.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/app-config.token.js';
+import { KeyRing } from '../crypto/secrets.js';
+import { DomainError } from '../errors/domain-error.js';
+import { ApiKeyCache } from './api-key-cache.js';
+import { ApiKeyUsageService } from './api-key-usage.service.js';
+import { API_KEY_HMAC_PURPOSE, presentedApiKey } from './core/api-key-format.js';
+import { keysUsable } from './core/application-lifecycle.js';
+import { matrixParam } from './matrix-url.js';
+
+/** The matrix parameter that carries the key: `/api;api_key=KEY/...`. */
+export const API_KEY_MATRIX_PARAM = 'api_key';
+
+/**
+ * The global API-key guard (SPEC §4.3): route policy (`@ApiKeyPolicy`) × the principal's method
+ * → the application, or 401 `api_key_required` / 400 `api_key_malformed` / 403 `api_key_invalid`
+ * / 403 `api_key_blocked`.
+ *
+ * Runs after the AuthGuard, whose principal it reads (session requests need no key; Basic,
+ * Bearer and OTP do where required), and before the AclGuard; ApiKeysModule says why the order
+ * holds. A key that is sent is always checked, also where none is needed, and names the
+ * application on the principal. Hot path: one HMAC and one Map probe (ApiKeyCache).
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  private readonly headers: readonly string[];
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly keyRing: KeyRing,
+    private readonly cache: ApiKeyCache,
+    private readonly usage: ApiKeyUsageService,
+  ) {
+    this.headers = config.apiKeyHeaders.map((h) => h.toLowerCase());
+  }
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http') return true;
+    const policy = this.reflector.getAllAndOverride<ApiKeyRequirement | undefined>(API_KEY_POLICY, [ctx.getHandler(), ctx.getClass()]);
+    if (!policy) return true; // routes without a policy ignore keys
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    const principal = req.principal;
+    if (!principal) {
+      const auth = this.reflector.getAllAndOverride<AuthPolicy | undefined>(AUTH_POLICY, [ctx.getHandler(), ctx.getClass()]);
+      if (auth && auth.methods.length === 0) return true; // a public route: no principal to attach an application to
+      throw new Error('ApiKeyGuard ran before AuthGuard: global guard order is wrong (see ApiKeysModule)');
+    }
+
+    const presented = presentedApiKey(this.presentedValues(req));
+    if (presented.kind === 'none') {
+      if (policy === 'required' && principal.method !== 'session') {
+        this.usage.refused('api_key_required', principal, req);
+        throw new DomainError('api_key_required', `this route needs your application's API key (header ${this.headers[0] ?? 'X-API-KEY'} or ;${API_KEY_MATRIX_PARAM}=KEY on the path)`);
+      }
+      return true;
+    }
+    if (presented.kind === 'malformed') {
+      this.usage.refused('api_key_malformed', principal, req);
+      throw new DomainError(
+        'api_key_malformed',
+        presented.reason === 'format' ? 'an API key is 32 upper-case hexadecimal digits' : 'the API key was sent more than once, with different values',
+      );
+    }
+
+    const hash = this.keyRing.hmac(API_KEY_HMAC_PURPOSE, presented.key);
+    const cached = this.cache.cached(hash);
+    const key = cached !== undefined ? cached : await this.cache.load(hash);
+    const fingerprint = hash.slice(0, 12);
+    if (!key || key.keyStatus !== 'active' || !keysUsable(key.application.status)) {
+      this.usage.refused('api_key_invalid', principal, req, { fingerprint, ...(key ? { applicationId: key.application.id } : {}) });
+      throw new DomainError('api_key_invalid', 'the API key is not valid (unknown, replaced, or its application is not approved)');
+    }
+    if (key.blockedBy.has(principal.account.id)) {
+      this.usage.refused('api_key_blocked', principal, req, { fingerprint, applicationId: key.application.id });
+      throw new DomainError('api_key_blocked', `the account has blocked the application ${key.application.name}`);
+    }
+    // A token already names its OAuth client: a key of another application does not mix with it.
+    if (principal.application && principal.application.id !== key.application.id) {
+      this.usage.refused('api_key_invalid', principal, req, { fingerprint, applicationId: key.application.id });
+      throw new DomainError('api_key_invalid', 'the API key belongs to another application than the token');
+    }
+    // A copy: the principal may be the verification cache's shared object.
+    req.principal = { ...principal, application: { id: key.application.id, name: key.application.name } } satisfies Principal;
+    this.usage.used(key, principal, req);
+    return true;
+  }
+
+  /** Every value sent for the key: each configured header (each occurrence) and each `;api_key=` matrix parameter. */
+  private presentedValues(req: FastifyRequest): string[] {
+    const values = matrixParam(req, API_KEY_MATRIX_PARAM);
+    for (const name of this.headers) {
+      const v = req.headers[name];
+      if (typeof v === 'string') values.push(v);
+      else if (Array.isArray(v)) values.push(...v);
+    }
+    return values;
+  }
+}

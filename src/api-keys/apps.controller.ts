@@ -1,0 +1,71 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
+import type { Principal } from '../auth/principal.js';
+import { ErrorResponseDto } from '../openapi/error-response.dto.js';
+import { ApplicationsService, type IssuedKey } from './applications.service.js';
+import { ApplicationDto, IssuedApiKeyDto, RegisterApplicationDto } from './dto/application.dto.js';
+
+const uuid = new ParseUUIDPipe({ version: '4' });
+
+/**
+ * A developer's applications (SPEC §4.3, §7): register, follow the review, get the API key once,
+ * rotate it. An application is `pending` until an operator approves it; approval makes the key
+ * available, and the developer fetches it with `POST /api/apps/{id}/key` — shown in that one
+ * response only (the server keeps a keyed hash). A lost key is replaced by rotating.
+ */
+@ApiTags('apps')
+@Auth('session')
+@ApiNotFoundResponse({ description: 'No such application of yours (`not_found`)', type: ErrorResponseDto })
+@Controller('api/apps')
+export class AppsController {
+  constructor(private readonly applications: ApplicationsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Register an application; it waits for an operator\'s review (`pending`)' })
+  @ApiCreatedResponse({ type: ApplicationDto })
+  async register(@Body() body: RegisterApplicationDto, @CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<ApplicationDto> {
+    return ApplicationDto.of(await this.applications.register(p, body, req), null);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Your applications, newest first, with their status and active key (last 4 digits)' })
+  @ApiOkResponse({ type: [ApplicationDto] })
+  async list(@CurrentPrincipal() p: Principal): Promise<ApplicationDto[]> {
+    const apps = await this.applications.listOwn(p.account.id);
+    const keys = await this.applications.activeKeys(apps.map((a) => a.id));
+    return apps.map((a) => ApplicationDto.of(a, keys.get(a.id)));
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: ApplicationDto })
+  async get(@Param('id', uuid) id: string, @CurrentPrincipal() p: Principal): Promise<ApplicationDto> {
+    const app = await this.applications.getOwn(p.account.id, id);
+    return ApplicationDto.of(app, (await this.applications.activeKeys([id])).get(id));
+  }
+
+  @Post(':id/key')
+  @ApiOperation({
+    summary: 'Fetch the API key of an approved application, once',
+    description: 'Issues the key (128 random bits, 32 upper-case hex digits) and returns it in this response only. Refused (`conflict`) while the application is not approved, and once a key is active: rotate to get a new one.',
+  })
+  @ApiCreatedResponse({ type: IssuedApiKeyDto })
+  @ApiConflictResponse({ description: 'Not approved, or the key was already fetched (`conflict`)', type: ErrorResponseDto })
+  async issue(@Param('id', uuid) id: string, @CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<IssuedApiKeyDto> {
+    return issued(id, await this.applications.issueKey(p, id, 'first', req));
+  }
+
+  @Post(':id/key/rotate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Replace the API key: returns a new key once; the old one stops working at once, everywhere' })
+  @ApiOkResponse({ type: IssuedApiKeyDto })
+  @ApiConflictResponse({ description: 'The application is not approved (`conflict`)', type: ErrorResponseDto })
+  async rotate(@Param('id', uuid) id: string, @CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<IssuedApiKeyDto> {
+    return issued(id, await this.applications.issueKey(p, id, 'rotate', req));
+  }
+}
+
+function issued(applicationId: string, { key, record }: IssuedKey): IssuedApiKeyDto {
+  return { applicationId, key, keyId: record.id, last4: record.last4, createdAt: record.createdAt.toISOString() };
+}
