@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import autocannon from 'autocannon';
+import { makeOtp } from '../dist/src/otp/core/otp-token.js';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -20,10 +21,11 @@ async function startServer(env = {}) {
   throw new Error(`server did not start: ${out}`);
 }
 
-async function measure(url, path, headers = {}) {
+async function measure(url, path, headers = {}, setupRequest) {
   // A short warm-up fills caches and JIT; then the measured run.
-  await autocannon({ url: url + path, headers, connections: CONNECTIONS, duration: 1 });
-  const r = await autocannon({ url: url + path, headers, connections: CONNECTIONS, duration: DURATION });
+  const requests = setupRequest ? [{ setupRequest }] : undefined;
+  await autocannon({ url: url + path, headers, requests, connections: CONNECTIONS, duration: 1 });
+  const r = await autocannon({ url: url + path, headers, requests, connections: CONNECTIONS, duration: DURATION });
   const bad = r.non2xx + r.errors + r.timeouts;
   if (bad > 0) throw new Error(`${path}: ${bad} failed requests`);
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
@@ -32,13 +34,19 @@ async function measure(url, path, headers = {}) {
 const scenarios = [
   { name: 'unguarded GET /health (baseline)', path: '/health' },
   { name: 'Basic, cached verification: GET /api/whoami', path: '/api/whoami', headers: { authorization: basic } },
+  {
+    name: 'OTP (a fresh MD5 token each request): GET /api/whoami?otp=…',
+    path: '/api/whoami',
+    setupRequest: (req) => ({ ...req, path: `/api/whoami?otp=${encodeURIComponent(makeOtp('bench', 'bench-password', Math.floor(Date.now() / 1000) + 300, `s${++otpCounter}`))}` }),
+  },
   { name: 'Basic, cache off (argon2id every request)', path: '/api/whoami', headers: { authorization: basic }, env: { VERIFY_CACHE_TTL: '0' } },
 ];
 
+let otpCounter = 0;
 const rows = [];
 const cached = await startServer();
 try {
-  for (const s of scenarios.filter((s) => !s.env)) rows.push({ ...s, ...(await measure(cached.url, s.path, s.headers)) });
+  for (const s of scenarios.filter((s) => !s.env)) rows.push({ ...s, ...(await measure(cached.url, s.path, s.headers, s.setupRequest)) });
 } finally {
   await cached.stop();
 }

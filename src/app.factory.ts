@@ -8,12 +8,15 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { ValidationError } from 'class-validator';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { rewriteMatrixUrl } from './api-keys/matrix-url.js';
 import { AppModule } from './app.module.js';
+import { AuditService } from './audit/audit.service.js';
 import type { AppConfig } from './config/config.js';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter.js';
 import { DomainError } from './errors/domain-error.js';
 import { createLogger, PinoNestLogger, RedactingLogController } from './logging/logger.js';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi.js';
+import { AccountingHook } from './stats/accounting.hook.js';
 
 export interface CreateAppOptions {
   logger?: Logger;
@@ -31,6 +34,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     genReqId: () => randomUUID(),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
+    // Matrix parameters (`/api;api_key=KEY/file/list`) are cut from the path BEFORE routing and kept
+    // for the ApiKeyGuard: the router matches literal paths, so `/api;api_key=…/…` would be an unknown
+    // route, and no `;…` spelling of a path may reach a route without the policy of its plain path.
+    rewriteUrl: rewriteMatrixUrl,
     ...(config.tlsCertFile && config.tlsKeyFile
       ? { https: { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile), minVersion: 'TLSv1.2' as const } }
       : {}),
@@ -43,6 +50,14 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 
   fastify.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+  });
+  // Every request is accounted (SPEC §7), so before anything that could answer it.
+  app.get(AccountingHook).install(fastify);
+  // Fastify's onClose runs once in-flight requests are answered and while the database is still
+  // open (Nest closes TypeORM before providers' onApplicationShutdown), so the audit log's last
+  // batch is written here.
+  fastify.addHook('onClose', async () => {
+    await app.get(AuditService).flush();
   });
 
   await app.register(fastifyCookie as never);

@@ -1,15 +1,22 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from './accounts/accounts.module.js';
+import { AclModule } from './acl/acl.module.js';
 import { AdminModule } from './admin/admin.module.js';
+import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { CryptoModule } from './crypto/crypto.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { FilesModule } from './files/files.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MyPageModule } from './mypage/mypage.module.js';
+import { OtpModule } from './otp/otp.module.js';
 import { SharedStateModule } from './shared-state/shared-state.module.js';
+import { StatsModule } from './stats/stats.module.js';
+import { StorageModule } from './storage/storage.module.js';
+import { SubloginsModule } from './sublogins/sublogins.module.js';
 
 /** One module per capability; the configuration is validated before this is built. */
 @Module({})
@@ -25,6 +32,18 @@ export class AppModule {
         AuditModule,
         AccountsModule,
         AuthModule,
+        OtpModule,
+        // Between AuthModule and AclModule: global guards run in module scan order, and the
+        // ApiKeyGuard needs the AuthGuard's principal (a session needs no key) and must refuse a
+        // bad key before the AclGuard decides anything (see ApiKeysModule).
+        ApiKeysModule,
+        // After AuthModule: global guards run in module scan order, and the AclGuard (AclModule)
+        // must see the principal the AuthGuard sets. Never import these before AuthModule.
+        AclModule,
+        SubloginsModule,
+        StorageModule,
+        FilesModule,
+        StatsModule,
         AdminModule,
         MyPageModule,
         HealthModule,

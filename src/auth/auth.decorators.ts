@@ -14,7 +14,15 @@ export interface AuthPolicy {
 }
 
 /** OpenAPI security scheme names, defined once in openapi/openapi.ts. */
-export const SECURITY_SCHEMES = { basic: 'basic', bearer: 'bearer', otp: 'otp', session: 'session' } as const;
+export const SECURITY_SCHEMES = { basic: 'basic', bearer: 'bearer', otp: 'otp', session: 'session', apiKey: 'api_key' } as const;
+
+/**
+ * Route metadata: whether the route needs an application's API key (SPEC §4.3, §5). Set by
+ * `@ApiKeyPolicy()` (api-keys/), read by the ApiKeyGuard and the route inventory; kept here so
+ * that the inventory does not depend on the api-keys module.
+ */
+export const API_KEY_POLICY = 'portcullis:api-key-policy';
+export type ApiKeyRequirement = 'required' | 'optional';
 
 const securityFor: Record<AuthMethod, () => MethodDecorator & ClassDecorator> = {
   basic: () => ApiBasicAuth(SECURITY_SCHEMES.basic),

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { DomainError } from '../errors/domain-error.js';
+import { StatsService } from '../stats/stats.service.js';
 import { AUTH_POLICY, type AuthPolicy } from './auth.decorators.js';
 import { StrategyRegistry } from './strategy-registry.js';
 import { assertSecureTransport } from './tls-policy.js';
@@ -19,6 +20,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly registry: StrategyRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly stats: StatsService,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -32,8 +34,10 @@ export class AuthGuard implements CanActivate {
     const reply = http.getResponse<FastifyReply>();
     assertSecureTransport(req, this.config);
 
+    let tried: string = 'none';
     try {
       for (const method of policy.methods) {
+        tried = method;
         const principal = this.registry.extras(method).cached?.(req) ?? (await this.registry.run(method, req, reply));
         if (principal) {
           req.principal = principal;
@@ -41,9 +45,14 @@ export class AuthGuard implements CanActivate {
         }
       }
     } catch (err) {
+      if (err instanceof DomainError) this.stats.recordAuth(tried, err.code);
       throw this.withChallenges(err, policy);
     }
-    if (!req.principal) throw this.withChallenges(new DomainError('authentication_required', 'credentials are required'), policy);
+    if (!req.principal) {
+      this.stats.recordAuth('none', 'authentication_required');
+      throw this.withChallenges(new DomainError('authentication_required', 'credentials are required'), policy);
+    }
+    this.stats.recordAuth(req.principal.method, 'success', req.principal.account.id);
     if (policy.admin && req.principal.account.role !== 'admin') throw new DomainError('admin_required', 'operators only');
     return true;
   }

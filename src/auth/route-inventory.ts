@@ -1,14 +1,17 @@
 import { Injectable, type OnApplicationBootstrap, RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { AUTH_POLICY, type AuthPolicy } from './auth.decorators.js';
+import { ACL_SPEC, type AclSpec } from '../acl/acl.decorators.js';
+import { API_KEY_POLICY, type ApiKeyRequirement, AUTH_POLICY, type AuthPolicy } from './auth.decorators.js';
 
 export interface RouteEntry {
   method: string;
   path: string;
   handler: string;
-  /** `public`, or the accepted credential methods, `+admin` for operator routes. */
+  /** `public`, or the accepted credential methods, `+admin` for operator routes; then ` api-key:<policy>` and ` acl:/class/action` where declared. */
   access: string;
+  /** The route's `@ApiKeyPolicy`, or null where keys are ignored. */
+  apiKey: ApiKeyRequirement | null;
 }
 
 export class RouteDeclarationError extends Error {}
@@ -46,7 +49,10 @@ export class RouteInventory implements OnApplicationBootstrap {
         const policy = this.reflector.getAllAndOverride<AuthPolicy | undefined>(AUTH_POLICY, [handler, metatype]);
         const label = `${metatype.name}.${name}`;
         if (!policy) missing.push(label);
-        entries.push({ method: RequestMethod[requestMethod], path, handler: label, access: describe(policy) });
+        const apiKey = this.reflector.getAllAndOverride<ApiKeyRequirement | undefined>(API_KEY_POLICY, [handler, metatype]) ?? null;
+        const acl = this.reflector.get<AclSpec | undefined>(ACL_SPEC, handler);
+        const access = [describe(policy), apiKey ? `api-key:${apiKey}` : '', acl ? `acl:/${acl.cls}/${acl.action}` : ''].filter(Boolean).join(' ');
+        entries.push({ method: RequestMethod[requestMethod], path, handler: label, access, apiKey });
       }
     }
     if (missing.length) throw new RouteDeclarationError(`routes without @Auth/@AdminAuth/@Public: ${missing.join(', ')}`);

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiKeyPolicy } from '../api-keys/api-key-policy.decorator.js';
 import { Auth, CurrentPrincipal } from './auth.decorators.js';
 import { type Principal, principalLogin } from './principal.js';
 
@@ -17,6 +18,7 @@ class WhoamiDto {
 export class WhoamiController {
   @Get()
   @Auth('basic', 'otp', 'session')
+  @ApiKeyPolicy('optional')
   @ApiOperation({ summary: 'Who these credentials are: use it to test a client\'s settings' })
   @ApiOkResponse({ type: WhoamiDto })
   whoami(@CurrentPrincipal() p: Principal): WhoamiDto {

@@ -29,6 +29,8 @@ export interface AppConfig {
   sessionTtlSeconds: number;
   verifyCacheTtlSeconds: number;
   bodyLimitBytes: number;
+  /** Largest file an upload may write (MAX_UPLOAD_BYTES); JSON bodies stay under bodyLimitBytes. */
+  maxUploadBytes: number;
   /** Brute-force limits (SPEC §8); THROTTLE_* variables. */
   throttle: ThrottleLimits;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -166,6 +168,7 @@ export function loadConfig(env: Env): AppConfig {
     sessionTtlSeconds: int('SESSION_TTL', 8 * 3600, 60, 30 * 86_400),
     verifyCacheTtlSeconds: int('VERIFY_CACHE_TTL', 300, 0, 3600),
     bodyLimitBytes: int('BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxUploadBytes: int('MAX_UPLOAD_BYTES', 10 * 1024 ** 3, 1, 2 ** 50),
     throttle: {
       windowSeconds: int('THROTTLE_WINDOW', 3600, 1, 86_400),
       freeFailures: int('THROTTLE_FREE_FAILURES', 5, 0, 1000),

@@ -3,16 +3,28 @@ import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { Account } from '../accounts/account.entity.js';
 import { AppConnection } from '../accounts/app-connection.entity.js';
+import { AclRule } from '../acl/acl-rule.entity.js';
+import { ApiKeyBlock } from '../api-keys/api-key-block.entity.js';
+import { ApiKeyUse } from '../api-keys/api-key-use.entity.js';
+import { ApiKey } from '../api-keys/api-key.entity.js';
+import { Application } from '../api-keys/application.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import { Session } from '../auth/session.entity.js';
+import { AuthHour, TrafficHour } from '../stats/stats.entities.js';
+import { OtpUsed } from '../otp/otp-used.entity.js';
+import { Sublogin } from '../sublogins/sublogin.entity.js';
 import { Foundation1763800000000 } from './migrations/1763800000000-Foundation.js';
+import { SubloginsAndAcl1795361011920 } from './migrations/1795361011920-SubloginsAndAcl.js';
+import { Statistics1795361394811 } from './migrations/1795361394811-Statistics.js';
+import { OtpUsed1795400000000 } from './migrations/1795400000000-OtpUsed.js';
+import { ApplicationsAndApiKeys1795462871530 } from './migrations/1795462871530-ApplicationsAndApiKeys.js';
 
 /**
  * Entities and migrations are listed explicitly, not globbed: the list is the schema's table of
  * contents, and it works the same from `dist/` (production, migration CLI) and from `src/` (tests).
  */
-export const ENTITIES = [Account, AppConnection, Session, AuditEvent];
-export const MIGRATIONS = [Foundation1763800000000];
+export const ENTITIES = [Account, AppConnection, Session, AuditEvent, Sublogin, AclRule, TrafficHour, AuthHour, OtpUsed, Application, ApiKey, ApiKeyBlock, ApiKeyUse];
+export const MIGRATIONS = [Foundation1763800000000, SubloginsAndAcl1795361011920, Statistics1795361394811, OtpUsed1795400000000, ApplicationsAndApiKeys1795462871530];
 
 /** The one place that turns DATABASE_URL into TypeORM options, for the app and for ormconfig.ts. */
 export function dataSourceOptions(databaseUrl: string): DataSourceOptions {

@@ -47,9 +47,15 @@ export const ERROR_STATUS = {
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
   too_many_requests: 429,
+  // WebDAV (RFC 4918): a lock blocks the change (423), a well-formed body that is not a valid
+  // request (422), a Destination on another server or mount (502, RFC 4918 §9.8.5)
+  locked: 423,
+  unprocessable_entity: 422,
+  bad_gateway: 502,
   // 5xx: only for what is truly ours to fix or temporarily unavailable
   internal_error: 500,
   service_unavailable: 503,
+  insufficient_storage: 507,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

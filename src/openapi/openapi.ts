@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { API_KEY_SCHEME_DESCRIPTION, applyApiKeyPolicies } from '../api-keys/api-key-openapi.js';
 import { SECURITY_SCHEMES } from '../auth/auth.decorators.js';
 import { CSRF_HEADER, SESSION_COOKIE } from '../auth/sessions.service.js';
 import { ErrorResponseDto } from './error-response.dto.js';
@@ -25,8 +26,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'OAuth 2 access token' }, SECURITY_SCHEMES.bearer)
     .addApiKey({ type: 'apiKey', in: 'query', name: 'otp', description: 'One-time password LOGIN:EXPIRE:SALT:AUTH' }, SECURITY_SCHEMES.otp)
     .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'First-party session (POST /auth/login)' }, SECURITY_SCHEMES.session)
+    // The application's API key (SPEC §4.3); the matrix form `;api_key=KEY` is described with it.
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-KEY', description: API_KEY_SCHEME_DESCRIPTION }, SECURITY_SCHEMES.apiKey)
     .build();
-  return SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto] });
+  // `@ApiKeyPolicy` routes: the key is ANDed with their non-session security alternatives.
+  return applyApiKeyPolicies(SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto] }));
 }
 
 export function setupSwaggerUi(app: INestApplication, document: OpenAPIObject): void {

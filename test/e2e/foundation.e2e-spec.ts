@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/test-app.js';
-import type { TestEnv } from '../support/test-env.js';
+import { startApp, startTestApp, type TestApp } from '../support/test-app.js';
+import { createTestEnv, type TestEnv } from '../support/test-env.js';
 
 describe('foundation: sessions, operators, errors, health', () => {
   let t: TestApp & { env: TestEnv; stop(): Promise<void> };
@@ -161,7 +161,29 @@ describe('foundation: sessions, operators, errors, health', () => {
     expect(ui.text).toContain('swagger-ui');
     const doc = await t.client().get('/docs-json');
     expect(doc.status).toBe(200);
-    expect(Object.keys(doc.body.components.securitySchemes).sort()).toEqual(['basic', 'bearer', 'otp', 'session']);
+    expect(Object.keys(doc.body.components.securitySchemes).sort()).toEqual(['api_key', 'basic', 'bearer', 'otp', 'session']);
     expect(doc.body.paths['/api/admin/accounts'].post.security).toEqual([{ session: [] }]);
+  });
+});
+
+describe('shutdown', () => {
+  it('writes the audit events of the last moments before the process closes', async () => {
+    const env = await createTestEnv();
+    try {
+      const first = await startApp(env.env);
+      const res = await first.client().post('/auth/login', { json: { login: 'admin', password: 'just-before-close' } });
+      expect(res.status).toBe(401);
+      await first.close(); // no wait for the 250 ms timer: the close itself must write the batch
+      const second = await startApp(env.env);
+      try {
+        const admin = await second.admin();
+        const audit = await admin.get('/api/admin/audit?type=auth.login&login=admin');
+        expect(audit.body.filter((e: { outcome: string }) => e.outcome === 'failure')).toHaveLength(1);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await env.dispose();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeOtp } from '../../src/otp/core/otp-token.js';
 import type { HttpClient } from '../support/http-client.js';
+import { approvedApplication } from '../support/api-key.js';
 import { rawRequest } from '../support/raw-request.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import type { TestEnv } from '../support/test-env.js';
@@ -90,6 +91,26 @@ describe('one-time passwords LOGIN:EXPIRE:SALT:AUTH', () => {
     const ok = results.filter((r) => r.status === 200);
     expect(ok).toHaveLength(1);
     expect(results.filter((r) => r.status === 401 && r.body.code === 'otp_replayed')).toHaveLength(199);
+  });
+
+  it('accepts the OTP in a POST body, JSON or form, beside the handler\'s own fields', async () => {
+    const { key } = await approvedApplication(t);
+    const json = await rawRequest(`${t.url}/api/file/mkdir`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify({ path: '/by-otp-json', otp: makeOtp('legacy', 'legacy-password', now() + 60, salt()) }),
+    });
+    expect(json.status).toBe(201);
+    const form = await rawRequest(`${t.url}/api/file/mkdir`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-api-key': key },
+      body: new URLSearchParams({ path: '/by-otp-form', otp: makeOtp('legacy', 'legacy-password', now() + 60, salt(), 'hmac-sha256') }).toString(),
+    });
+    expect(form.status).toBe(201);
+    const list = await rawRequest(`${t.url}/api/file/list?path=/&otp=${encodeURIComponent(makeOtp('legacy', 'legacy-password', now() + 60, salt()))}`, { headers: { 'x-api-key': key } });
+    expect(list.status).toBe(200);
+    expect(JSON.stringify(list.body)).toContain('by-otp-json');
+    expect(JSON.stringify(list.body)).toContain('by-otp-form');
   });
 
   it('keeps the token out of the audit log', async () => {
