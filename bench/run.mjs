@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import autocannon from 'autocannon';
 import { makeOtp } from '../dist/src/otp/core/otp-token.js';
+import { aclBench } from './acl.mjs';
+import { setupTarget } from './setup.mjs';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -35,6 +37,11 @@ const scenarios = [
   { name: 'unguarded GET /health (baseline)', path: '/health' },
   { name: 'Basic, cached verification: GET /api/whoami', path: '/api/whoami', headers: { authorization: basic } },
   {
+    name: 'Basic (sublogin) + API key + ACL: GET /api/file/list?path=/',
+    path: '/api/file/list?path=/',
+    headers: (target) => ({ authorization: `Basic ${Buffer.from(target.sublogin.join(':')).toString('base64')}`, 'x-api-key': target.apiKey }),
+  },
+  {
     name: 'OTP (a fresh MD5 token each request): GET /api/whoami?otp=…',
     path: '/api/whoami',
     setupRequest: (req) => ({ ...req, path: `/api/whoami?otp=${encodeURIComponent(makeOtp('bench', 'bench-password', Math.floor(Date.now() / 1000) + 300, `s${++otpCounter}`))}` }),
@@ -46,7 +53,11 @@ let otpCounter = 0;
 const rows = [];
 const cached = await startServer();
 try {
-  for (const s of scenarios.filter((s) => !s.env)) rows.push({ ...s, ...(await measure(cached.url, s.path, s.headers, s.setupRequest)) });
+  const target = await setupTarget(cached.url);
+  for (const s of scenarios.filter((s) => !s.env)) {
+    const headers = typeof s.headers === 'function' ? s.headers(target) : s.headers;
+    rows.push({ ...s, ...(await measure(cached.url, s.path, headers, s.setupRequest)) });
+  }
 } finally {
   await cached.stop();
 }
@@ -66,3 +77,6 @@ console.log('|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(`| ${r.name} | ${Math.round(r.rps)} | ${(r.rps / base.rps).toFixed(2)} | ${r.p50} | ${r.p99} | ${(r.p99 / Math.max(base.p99, 1)).toFixed(2)} |`);
 }
+
+const acl = aclBench();
+console.log(`\nACL decisions (trie resolver, paths 6 segments deep): ${Math.round(acl.small).toLocaleString('en')}/s with 10 rules, ${Math.round(acl.large).toLocaleString('en')}/s with 10,000 rules (ratio ${(acl.large / acl.small).toFixed(2)})`);
