@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { CredentialEvents } from '../shared-state/credential-events.js';
 import { SharedState } from '../shared-state/shared-state.js';
+import { TaggedCache } from '../shared-state/tagged-cache.js';
 import { ApiKeyBlock } from './api-key-block.entity.js';
 import { ApiKey, type ApiKeyStatus } from './api-key.entity.js';
 import { Application } from './application.entity.js';
@@ -22,14 +23,7 @@ export interface KnownKey {
   ownerLogin: string;
 }
 
-interface Entry {
-  /** null: no key has this hash (keys are random, so no key ever will: safe to remember). */
-  key: KnownKey | null;
-  expiresAt: number;
-}
-
 const CHANNEL = 'api-keys-changed';
-const MAX_ENTRIES = 100_000;
 
 /**
  * The hot path of the ApiKeyGuard: key hash → key, application and blocks, in memory, so that a
@@ -45,13 +39,8 @@ const MAX_ENTRIES = 100_000;
  */
 @Injectable()
 export class ApiKeyCache implements OnModuleInit {
-  private readonly entries = new Map<string, Entry>();
-  private readonly hashesByApp = new Map<string, Set<string>>();
-  private readonly hashesByOwner = new Map<string, Set<string>>();
-  private generation = 0;
-  private readonly ttlMs: number;
-  hits = 0;
-  misses = 0;
+  /** null values: no key has this hash (keys are random, so none ever will: safe to remember). */
+  private readonly cache: TaggedCache<KnownKey | null>;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -59,7 +48,15 @@ export class ApiKeyCache implements OnModuleInit {
     private readonly state: SharedState,
     private readonly credentialEvents: CredentialEvents,
   ) {
-    this.ttlMs = config.verifyCacheTtlSeconds * 1000;
+    this.cache = new TaggedCache(config.verifyCacheTtlSeconds * 1000);
+  }
+
+  get hits(): number {
+    return this.cache.hits;
+  }
+
+  get misses(): number {
+    return this.cache.misses;
   }
 
   async onModuleInit(): Promise<void> {
@@ -70,23 +67,12 @@ export class ApiKeyCache implements OnModuleInit {
 
   /** The remembered answer for a key hash: a key, null (no such key), or undefined (not known here). */
   cached(hash: string): KnownKey | null | undefined {
-    const entry = this.entries.get(hash);
-    if (entry === undefined) {
-      this.misses++;
-      return undefined;
-    }
-    if (entry.expiresAt <= Date.now()) {
-      this.delete(hash);
-      this.misses++;
-      return undefined;
-    }
-    this.hits++;
-    return entry.key;
+    return this.cache.get(hash);
   }
 
   /** One indexed read; remembers the answer unless something changed while reading. */
   async load(hash: string): Promise<KnownKey | null> {
-    const generation = this.generation;
+    const generation = this.cache.generation();
     const rows = await this.dataSource
       .createQueryBuilder()
       .select('k.id', 'key_id')
@@ -112,7 +98,8 @@ export class ApiKeyCache implements OnModuleInit {
           ownerLogin: first.owner_login,
         }
       : null;
-    if (this.ttlMs > 0 && generation === this.generation) this.store(hash, key);
+    const tags = key ? [`app:${key.application.id}`, `owner:${key.ownerLogin}`] : [];
+    this.cache.set(hash, key, tags, generation);
     return key;
   }
 
@@ -126,45 +113,10 @@ export class ApiKeyCache implements OnModuleInit {
   }
 
   dropApplication(applicationId: string): void {
-    this.generation++;
-    for (const hash of [...(this.hashesByApp.get(applicationId) ?? [])]) this.delete(hash);
+    this.cache.dropTag(`app:${applicationId}`);
   }
 
   private dropOwner(login: string): void {
-    this.generation++;
-    for (const hash of [...(this.hashesByOwner.get(login) ?? [])]) this.delete(hash);
+    this.cache.dropTag(`owner:${login}`);
   }
-
-  private store(hash: string, key: KnownKey | null): void {
-    this.delete(hash);
-    if (this.entries.size >= MAX_ENTRIES) this.delete(this.entries.keys().next().value!);
-    this.entries.set(hash, { key, expiresAt: Date.now() + this.ttlMs });
-    if (key) {
-      index(this.hashesByApp, key.application.id, hash);
-      index(this.hashesByOwner, key.ownerLogin, hash);
-    }
-  }
-
-  private delete(hash: string): void {
-    const entry = this.entries.get(hash);
-    if (!entry) return;
-    this.entries.delete(hash);
-    if (entry.key) {
-      unindex(this.hashesByApp, entry.key.application.id, hash);
-      unindex(this.hashesByOwner, entry.key.ownerLogin, hash);
-    }
-  }
-}
-
-function index(map: Map<string, Set<string>>, id: string, hash: string): void {
-  let set = map.get(id);
-  if (!set) map.set(id, (set = new Set()));
-  set.add(hash);
-}
-
-function unindex(map: Map<string, Set<string>>, id: string, hash: string): void {
-  const set = map.get(id);
-  if (!set) return;
-  set.delete(hash);
-  if (set.size === 0) map.delete(id);
 }

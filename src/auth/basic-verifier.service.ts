@@ -49,7 +49,7 @@ export class BasicVerifier {
 
   async verify(login: string, password: string, req: FastifyRequest): Promise<Principal> {
     await this.throttle.check(login, req);
-    const generation = this.cache.currentGeneration();
+    const generation = this.cache.generation();
     const result = login.includes('-') ? await this.verifySublogin(login, password) : await this.verifyAccount(login, password);
     if ('code' in result) {
       const failure = await this.throttle.recordFailure(login, password, req);
