@@ -9,10 +9,13 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   const admin = await ensureBootstrapAdmin(app.get(AccountsService), config);
   await app.listen({ host: config.host, port: config.port });
+  // With PORT=0 the system picks the port: show the one actually bound unless PUBLIC_URL says otherwise.
+  const address = app.getHttpServer().address();
+  const url = !process.env.PUBLIC_URL && address && typeof address === 'object' ? config.publicUrl.replace(/:\d+$/, `:${address.port}`) : config.publicUrl;
 
   const lines = [
-    `Portcullis listening on ${config.publicUrl} (started in ${Math.round(performance.now() - started)} ms)`,
-    `API docs: ${config.publicUrl}/docs`,
+    `Portcullis listening on ${url} (started in ${Math.round(performance.now() - started)} ms)`,
+    `API docs: ${url}/docs`,
     `Operator login: ${admin.login}`,
   ];
   if (admin.generatedPassword) lines.push(`Operator password (shown once, change it after signing in): ${admin.generatedPassword}`);
