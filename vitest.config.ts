@@ -16,9 +16,23 @@ export default defineConfig({
         oxc,
         test: {
           name: 'e2e',
-          include: ['test/e2e/**/*.e2e-spec.ts'],
+          include: ['test/e2e/**/*.e2e-spec.ts', 'test/corpus/**/*.e2e-spec.ts'],
           environment: 'node',
           testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // Headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core) against the real
+        // app on loopback: the pages and Swagger UI as a person uses them. Screenshots go to
+        // docs/screenshots/. One file at a time: each launches its own browser.
+        oxc,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.browser-spec.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 60_000,
           hookTimeout: 60_000,
         },
       },

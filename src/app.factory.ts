@@ -13,6 +13,9 @@ import { AppModule } from './app.module.js';
 import { AuditService } from './audit/audit.service.js';
 import type { AppConfig } from './config/config.js';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { answerClientError, answerFrameworkError } from './errors/client-error.js';
+import { strictJsonBodyParser } from './common/http/strict-json.js';
 import { DomainError } from './errors/domain-error.js';
 import { createLogger, PinoNestLogger, RedactingLogController } from './logging/logger.js';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi.js';
@@ -20,6 +23,8 @@ import { AccountingHook } from './stats/accounting.hook.js';
 
 export interface CreateAppOptions {
   logger?: Logger;
+  /** Idle time after which a connection is closed (default 120 s); tests of stalled clients shorten it. */
+  idleTimeoutMs?: number;
 }
 
 /**
@@ -38,6 +43,13 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // for the ApiKeyGuard: the router matches literal paths, so `/api;api_key=…/…` would be an unknown
     // route, and no `;…` spelling of a path may reach a route without the policy of its plain path.
     rewriteUrl: rewriteMatrixUrl,
+    // Requests Node's parser refuses (no route ever sees them) still get the contract's error shape.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
+    // A connection that sends and receives nothing for this long is closed (a stalled upload body,
+    // a client that opened a socket and went quiet): a slow client is served, a silent one is not
+    // held forever. Streaming transfers reset the clock with every chunk.
+    connectionTimeout: options.idleTimeoutMs ?? 120_000,
     ...(config.tlsCertFile && config.tlsKeyFile
       ? { https: { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile), minVersion: 'TLSv1.2' as const } }
       : {}),
@@ -53,6 +65,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   // Every request is accounted (SPEC §7), so before anything that could answer it.
   app.get(AccountingHook).install(fastify);
+  // Requests by route and status for /metrics: an onResponse hook, installed before routes exist.
+  app.get(MetricsService).install(fastify);
   // Fastify's onClose runs once in-flight requests are answered and while the database is still
   // open (Nest closes TypeORM before providers' onApplicationShutdown), so the audit log's last
   // batch is written here.
@@ -61,6 +75,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
 
   await app.register(fastifyCookie as never);
+  // JSON bodies: strict UTF-8, bounded depth, no prototype-pollution keys (see strict-json.ts). Set
+  // before init(), so Nest does not register Fastify's default JSON parser.
+  app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes }, strictJsonBodyParser);
 
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(

@@ -9,14 +9,18 @@ import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { CryptoModule } from './crypto/crypto.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { DavModule } from './dav/dav.module.js';
 import { FilesModule } from './files/files.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { MyPageModule } from './mypage/mypage.module.js';
+import { OAuthModule } from './oauth/oauth.module.js';
 import { OtpModule } from './otp/otp.module.js';
 import { SharedStateModule } from './shared-state/shared-state.module.js';
 import { StatsModule } from './stats/stats.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { SubloginsModule } from './sublogins/sublogins.module.js';
+import { WebModule } from './web/web.module.js';
 
 /** One module per capability; the configuration is validated before this is built. */
 @Module({})
@@ -43,10 +47,16 @@ export class AppModule {
         SubloginsModule,
         StorageModule,
         FilesModule,
+        DavModule,
+        // The OAuth server and the Bearer method; no global guard of its own (see OAuthModule).
+        OAuthModule,
         StatsModule,
         AdminModule,
         MyPageModule,
         HealthModule,
+        MetricsModule,
+        // Last: the pages import modules scanned above, which keeps the global guards' order.
+        WebModule,
       ],
     };
   }

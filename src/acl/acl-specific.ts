@@ -1,3 +1,5 @@
+import { DomainError } from '../errors/domain-error.js';
+
 /**
  * The `specific` part of an ACL path for a target taken from an already decoded source (a query
  * parameter, a JSON body field): each segment percent-encoded, so that canonicalisation — which
@@ -8,6 +10,9 @@
  */
 export function aclSpecificOf(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
+  // A lone surrogate (JSON can carry one) has no UTF-8 form, so no URL could name this target, and
+  // encodeURIComponent would throw a URIError (a 500): refused like any path that cannot be read.
+  if (!value.isWellFormed()) throw new DomainError('path_invalid', 'the path is not well-formed Unicode');
   const segments = value.split('/').map((s) => encodeURIComponent(s));
   return (value.startsWith('/') ? '' : '/') + segments.join('/');
 }

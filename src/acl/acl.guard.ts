@@ -2,8 +2,6 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { AUTH_POLICY, type AuthPolicy } from '../auth/auth.decorators.js';
-import { principalLogin } from '../auth/principal.js';
-import { DomainError } from '../errors/domain-error.js';
 import { ACL_SPEC, type AclSpec } from './acl.decorators.js';
 import { AclService, toCanonicalRequestPath } from './acl.service.js';
 
@@ -48,13 +46,7 @@ export class AclGuard implements CanActivate {
     }
     // Canonicalised for everyone, so a path is refused the same way whoever asks.
     const paths = aclPathsOf(spec, req);
-    for (const path of paths) {
-      const decision = await this.acl.decide(principal, path);
-      if (!decision.allowed) {
-        const why = decision.basis === 'scope' ? "the token's scopes do not cover it" : `no rule of ${principalLogin(principal)} allows it`;
-        throw new DomainError('acl_denied', `access to ${path} is denied: ${why}`);
-      }
-    }
+    for (const path of paths) await this.acl.require(principal, path);
     return true;
   }
 }

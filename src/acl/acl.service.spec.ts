@@ -1,3 +1,4 @@
+import type { AppConfig } from '../config/config.js';
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Principal } from '../auth/principal.js';
@@ -54,7 +55,7 @@ describe('AclService', () => {
     events = new CredentialEvents(state);
     await events.onModuleInit();
     store = new FakeStore();
-    acl = new AclService(store, events);
+    acl = new AclService(store, events, { basicRealm: 'Portcullis' } as AppConfig);
     store.rules.set('alice-ro-id', SPEC_RULES);
     store.sublogins.set('id-alice/ro', { id: 'alice-ro-id', login: 'alice-ro' });
   });

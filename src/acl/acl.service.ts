@@ -1,11 +1,13 @@
-import { Injectable, Logger } from '@nestjs/common';
-import type { Principal } from '../auth/principal.js';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type Principal, principalLogin } from '../auth/principal.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/app-config.token.js';
 import { DomainError } from '../errors/domain-error.js';
 import { CredentialEvents } from '../shared-state/credential-events.js';
 import { AclRuleStore } from './acl-rule.store.js';
 import { AclPathError, canonicalizeRequestPath } from './core/acl-path.js';
 import { type AclDecision, AclResolver } from './core/acl-resolver.js';
-import { scopeResolver } from './scope-rules.js';
+import { insufficientScopeError, scopeResolver } from './scope-rules.js';
 
 /**
  * Why a decision came out as it did:
@@ -59,9 +61,32 @@ export class AclService {
 
   constructor(
     private readonly store: AclRuleStore,
-    events: CredentialEvents,
+    private readonly events: CredentialEvents,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     events.onChange((login) => this.forget(login));
+    // Fails closed like the TaggedCaches: nothing is served from the cache while broadcasts may go
+    // unheard, and everything is dropped when they flow again (changes made meanwhile are unknown).
+    events.onBroadcastRestored(() => this.forgetAll());
+  }
+
+  /** Drops every cached resolver (broadcasts were interrupted); loads under way are not stored. */
+  forgetAll(): void {
+    this.epoch++;
+    this.cache.clear();
+    this.loading.clear();
+    this.weight = 0;
+  }
+
+  /**
+   * Throws unless `principal` may act on `canonicalPath`: `403 acl_denied` naming the path when the
+   * user's rules refuse it, `403 insufficient_scope` (RFC 6750) when only the token's scopes do.
+   */
+  async require(principal: Principal, canonicalPath: string): Promise<void> {
+    const decision = await this.decide(principal, canonicalPath);
+    if (decision.allowed) return;
+    if (decision.basis === 'scope') throw insufficientScopeError(canonicalPath, this.config.basicRealm);
+    throw new DomainError('acl_denied', `access to ${canonicalPath} is denied: no rule of ${principalLogin(principal)} allows it`);
   }
 
   /**
@@ -119,19 +144,20 @@ export class AclService {
     const key = sublogin.login;
     const hit = this.cache.get(key);
     // The id check: a sublogin deleted and re-created under the same name is another sublogin.
-    if (hit && hit.subloginId === sublogin.id && Date.now() - hit.loadedAt < AclService.CACHE_TTL_MS) {
+    const live = this.events.broadcastLive();
+    if (live && hit && hit.subloginId === sublogin.id && Date.now() - hit.loadedAt < AclService.CACHE_TTL_MS) {
       this.cache.delete(key);
       this.cache.set(key, hit);
       return Promise.resolve(hit.resolver);
     }
     const pending = this.loading.get(key);
-    if (pending && pending.subloginId === sublogin.id) return pending.promise;
+    if (live && pending && pending.subloginId === sublogin.id) return pending.promise;
 
     const epoch = this.epoch;
     const promise = this.load(sublogin.id).then(
       ({ resolver, weight }) => {
         if (this.loading.get(key)?.promise === promise) this.loading.delete(key);
-        if (epoch === this.epoch) this.remember(key, { subloginId: sublogin.id, resolver, weight, loadedAt: Date.now() });
+        if (epoch === this.epoch && this.events.broadcastLive()) this.remember(key, { subloginId: sublogin.id, resolver, weight, loadedAt: Date.now() });
         return resolver;
       },
       (err: unknown) => {

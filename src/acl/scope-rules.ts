@@ -1,3 +1,4 @@
+import { DomainError } from '../errors/domain-error.js';
 import { AclResolver, type AclRule as Rule } from './core/acl-resolver.js';
 
 /**
@@ -23,4 +24,23 @@ export function scopeResolver(scopes: readonly string[]): AclResolver {
     for (const path of paths) rules.push({ path, effect: 'allow' });
   }
   return new AclResolver(rules);
+}
+
+/** The scopes that would cover `canonicalPath`: what an `insufficient_scope` answer names (RFC 6750 §3.1). */
+export function scopesCovering(canonicalPath: string): string[] {
+  return Object.keys(SCOPE_ACL_PATHS).filter((scope) => scopeResolver([scope]).decide(canonicalPath).allowed);
+}
+
+/**
+ * RFC 6750 §3.1: a token whose scopes do not cover the path is `403 insufficient_scope`, with a
+ * Bearer challenge naming the scope that would (an ACL refusal of the granting user stays
+ * `acl_denied`: a wider token would not help there).
+ */
+export function insufficientScopeError(canonicalPath: string, realm: string): DomainError {
+  const needed = scopesCovering(canonicalPath);
+  const scope = needed.length ? `, scope="${needed.join(' ')}"` : '';
+  const hint = needed.length ? `; it needs the scope ${needed.join(' or ')}` : '';
+  return new DomainError('insufficient_scope', `the token's scopes do not cover ${canonicalPath}${hint}`, {
+    'WWW-Authenticate': `Bearer realm="${realm}", error="insufficient_scope"${scope}`,
+  });
 }

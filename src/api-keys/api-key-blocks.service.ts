@@ -32,10 +32,13 @@ export class ApiKeyBlocksService {
     private readonly audit: AuditService,
   ) {}
 
-  /** Applications that used the account's credentials with their key, and those it blocked. */
-  async list(accountId: string): Promise<ConnectedApplication[]> {
+  /**
+   * Applications that used the account's credentials with their key, and those it blocked;
+   * `alsoApplicationIds` adds others (those the account authorized over OAuth).
+   */
+  async list(accountId: string, alsoApplicationIds: readonly string[] = []): Promise<ConnectedApplication[]> {
     const [blocks, uses] = await Promise.all([this.blocks.findBy({ accountId }), this.uses.findBy({ accountId })]);
-    const ids = [...new Set([...blocks.map((b) => b.applicationId), ...uses.map((u) => u.applicationId)])];
+    const ids = [...new Set([...blocks.map((b) => b.applicationId), ...uses.map((u) => u.applicationId), ...alsoApplicationIds])];
     if (ids.length === 0) return [];
     const apps = await this.applications.findBy({ id: In(ids) });
     const blockOf = new Map(blocks.map((b) => [b.applicationId, b]));

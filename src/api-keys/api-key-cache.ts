@@ -41,6 +41,7 @@ const CHANNEL = 'api-keys-changed';
 export class ApiKeyCache implements OnModuleInit {
   /** null values: no key has this hash (keys are random, so none ever will: safe to remember). */
   private readonly cache: TaggedCache<KnownKey | null>;
+  private readonly applicationListeners = new Set<(applicationId: string) => void>();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -48,7 +49,8 @@ export class ApiKeyCache implements OnModuleInit {
     private readonly state: SharedState,
     private readonly credentialEvents: CredentialEvents,
   ) {
-    this.cache = new TaggedCache(config.verifyCacheTtlSeconds * 1000);
+    // Fails closed while broadcasts may go unheard (see TaggedCache).
+    this.cache = new TaggedCache(config.verifyCacheTtlSeconds * 1000, undefined, state);
   }
 
   get hits(): number {
@@ -114,6 +116,15 @@ export class ApiKeyCache implements OnModuleInit {
 
   dropApplication(applicationId: string): void {
     this.cache.dropTag(`app:${applicationId}`);
+    for (const listener of this.applicationListeners) listener(applicationId);
+  }
+
+  /**
+   * Called on every instance, within a second, whenever an application changes (status, keys,
+   * blocks): the application's other credentials (OAuth access tokens) drop what they cached.
+   */
+  onApplicationChange(listener: (applicationId: string) => void): void {
+    this.applicationListeners.add(listener);
   }
 
   private dropOwner(login: string): void {

@@ -31,6 +31,6 @@ import { MyAppsController } from './my-apps.controller.js';
   imports: [TypeOrmModule.forFeature([Application, ApiKey, ApiKeyBlock, ApiKeyUse])],
   controllers: [AppsController, AdminAppsController, MyAppsController],
   providers: [ApiKeyCache, ApplicationsService, ApiKeyBlocksService, ApiKeyUsageService, { provide: APP_GUARD, useClass: ApiKeyGuard }],
-  exports: [ApplicationsService, ApiKeyCache],
+  exports: [ApplicationsService, ApiKeyCache, ApiKeyBlocksService],
 })
 export class ApiKeysModule {}

@@ -1,30 +1,51 @@
-import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, Optional, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
+import { DomainError } from '../errors/domain-error.js';
 import { ErrorResponseDto } from '../openapi/error-response.dto.js';
 import { ApiKeyBlocksService } from './api-key-blocks.service.js';
+import { type AppAuthorization, AuthorizedApplications } from './authorized-apps.port.js';
 import { ConnectedApplicationDto } from './dto/application.dto.js';
 
 const uuid = new ParseUUIDPipe({ version: '4' });
 
 /**
- * MyPage: the applications that used the customer's account with their API key, and the
- * customer's per-application blocks (SPEC §4.3, §7). Lives with the API keys rather than in
+ * MyPage: the applications that used the customer's account with their API key, those the
+ * customer (or a sublogin) authorized over OAuth, and the customer's per-application blocks
+ * (SPEC §4.3, §4.4, §7). Lives with the API keys rather than in
  * mypage/, as it is their per-user half. Changes need the session's CSRF token.
  */
 @ApiTags('me')
 @Auth('session')
 @Controller('api/me/apps')
 export class MyAppsController {
-  constructor(private readonly blocks: ApiKeyBlocksService) {}
+  constructor(
+    private readonly blocks: ApiKeyBlocksService,
+    // The OAuth module's grants (SPEC §4.4); absent, only API-key use and blocks are listed.
+    @Optional() private readonly authorized?: AuthorizedApplications,
+  ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Applications that used your account with their API key, and those you blocked' })
+  @ApiOperation({ summary: 'Applications you authorized (OAuth, with scopes and last use), that used your account with their API key, or that you blocked' })
   @ApiOkResponse({ type: [ConnectedApplicationDto] })
   async list(@CurrentPrincipal() p: Principal): Promise<ConnectedApplicationDto[]> {
-    return (await this.blocks.list(p.account.id)).map(ConnectedApplicationDto.of);
+    const authorizations = (await this.authorized?.list(p.account.id)) ?? new Map();
+    const apps = await this.blocks.list(p.account.id, [...authorizations.keys()]);
+    return apps.map((c) => ConnectedApplicationDto.of(c, authorizations.get(c.application.id)));
+  }
+
+  @Post(':id/revoke')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke your (and your sublogins\') OAuth authorizations of an application: its tokens fail at once, everywhere' })
+  @ApiOkResponse({ type: ConnectedApplicationDto })
+  @ApiNotFoundResponse({ description: 'No such application (`not_found`)', type: ErrorResponseDto })
+  async revoke(@Param('id', uuid) id: string, @CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<ConnectedApplicationDto> {
+    const before = (await this.blocks.list(p.account.id, [id])).find((c) => c.application.id === id);
+    if (!before) throw new DomainError('not_found', 'no such application');
+    await this.authorized?.revoke(p, id, req);
+    return ConnectedApplicationDto.of(before);
   }
 
   @Post(':id/block')
@@ -33,7 +54,7 @@ export class MyAppsController {
   @ApiOkResponse({ type: ConnectedApplicationDto })
   @ApiNotFoundResponse({ description: 'No such application (`not_found`)', type: ErrorResponseDto })
   async block(@Param('id', uuid) id: string, @CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<ConnectedApplicationDto> {
-    return ConnectedApplicationDto.of(await this.blocks.block(p, id, req));
+    return ConnectedApplicationDto.of(await this.blocks.block(p, id, req), await this.authorizationsOf(p, id));
   }
 
   @Post(':id/unblock')
@@ -42,6 +63,10 @@ export class MyAppsController {
   @ApiOkResponse({ type: ConnectedApplicationDto })
   @ApiNotFoundResponse({ description: 'No such application (`not_found`)', type: ErrorResponseDto })
   async unblock(@Param('id', uuid) id: string, @CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<ConnectedApplicationDto> {
-    return ConnectedApplicationDto.of(await this.blocks.unblock(p, id, req));
+    return ConnectedApplicationDto.of(await this.blocks.unblock(p, id, req), await this.authorizationsOf(p, id));
+  }
+
+  private async authorizationsOf(p: Principal, applicationId: string): Promise<AppAuthorization[]> {
+    return (await this.authorized?.list(p.account.id))?.get(applicationId) ?? [];
   }
 }

@@ -20,7 +20,8 @@ export class VerificationCache extends TaggedCache<Principal> {
     private readonly keys: KeyRing,
     credentialEvents: CredentialEvents,
   ) {
-    super(config.verifyCacheTtlSeconds * 1000);
+    // Fails closed while broadcasts may go unheard (see TaggedCache).
+    super(config.verifyCacheTtlSeconds * 1000, undefined, credentialEvents);
     credentialEvents.onChange((login) => this.dropTag(login));
   }
 

@@ -17,7 +17,7 @@ class WhoamiDto {
 @Controller('api/whoami')
 export class WhoamiController {
   @Get()
-  @Auth('basic', 'otp', 'session')
+  @Auth('basic', 'bearer', 'otp', 'session')
   @ApiKeyPolicy('optional')
   @ApiOperation({ summary: 'Who these credentials are: use it to test a client\'s settings' })
   @ApiOkResponse({ type: WhoamiDto })

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { ThrottleLimits } from '../auth/core/throttle-policy.js';
+import { parseAddressRange } from '../metrics/core/address-allow.js';
 
 /**
  * Typed configuration, read once from the environment at start (SPEC §2). A bad value stops
@@ -34,6 +35,8 @@ export interface AppConfig {
   /** Brute-force limits (SPEC §8); THROTTLE_* variables. */
   throttle: ThrottleLimits;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Client addresses/CIDRs that may read /metrics without a session (METRICS_ALLOW); operators may always. */
+  metricsAllow: string[];
 }
 
 export class ConfigError extends Error {
@@ -142,6 +145,13 @@ export function loadConfig(env: Env): AppConfig {
   const logLevel = (read('LOG_LEVEL') ?? 'info') as AppConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
 
+  // `none` leaves /metrics to operators' sessions only.
+  const metricsAllowRaw = list('METRICS_ALLOW', ['127.0.0.0/8', '::1']);
+  const metricsAllow = metricsAllowRaw.length === 1 && metricsAllowRaw[0]!.toLowerCase() === 'none' ? [] : metricsAllowRaw;
+  for (const entry of metricsAllow) {
+    if (!parseAddressRange(entry)) throw new ConfigError('METRICS_ALLOW', `must be a comma-separated list of IP addresses or CIDR ranges, or none (got "${entry}")`);
+  }
+
   const redisKeyPrefix = read('REDIS_KEY_PREFIX') ?? 'portcullis:';
   if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisKeyPrefix)) throw new ConfigError('REDIS_KEY_PREFIX', 'must be 1 to 64 of A-Z a-z 0-9 : _ . -');
 
@@ -179,6 +189,7 @@ export function loadConfig(env: Env): AppConfig {
       refuseLoginAt: int('THROTTLE_LOGIN_MAX', 100, 1, 1_000_000),
     },
     logLevel,
+    metricsAllow,
   };
 }
 

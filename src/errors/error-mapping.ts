@@ -11,15 +11,18 @@ export interface ErrorResponse {
   unexpected: boolean;
 }
 
-/** Fastify's own errors (raised before a handler runs) and what they mean for a client. */
-const FASTIFY_CODES: Record<string, ErrorCode> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed_json',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
-  FST_ERR_BAD_URL: 'bad_request',
-  FST_ERR_ASYNC_CONSTRAINT: 'bad_request',
+/**
+ * Fastify's own errors (raised before a handler runs) and what they mean for a client. Their
+ * messages can echo the request (a bad URL, a content type), so a fixed message goes out instead.
+ */
+const FASTIFY_CODES: Record<string, { status: number; code: ErrorCode; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', message: 'the request body is too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'this content type is not accepted here' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'bad_request', message: 'Content-Length does not match the body' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'malformed_json', message: 'the JSON body is empty' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'malformed_json', message: 'request body is not valid JSON' },
+  FST_ERR_BAD_URL: { status: 400, code: 'bad_request', message: 'the URL is not valid (bad percent-encoding?)' },
+  FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'bad_request', message: 'the request does not match any route constraint' },
 };
 
 const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
@@ -56,11 +59,7 @@ export function toErrorResponse(err: unknown): ErrorResponse {
   const fastifyCode = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : undefined;
   if (fastifyCode) {
     const mapped = FASTIFY_CODES[fastifyCode];
-    if (mapped) {
-      const status = mapped === 'payload_too_large' ? 413 : mapped === 'unsupported_media_type' ? 415 : 400;
-      const message = mapped === 'malformed_json' ? 'request body is not valid JSON' : (err as Error).message;
-      return { status, body: errorBody(status, mapped, message), headers: {}, unexpected: false };
-    }
+    if (mapped) return { status: mapped.status, body: errorBody(mapped.status, mapped.code, mapped.message), headers: {}, unexpected: false };
   }
   // The JSON body parser throws a SyntaxError carrying status 400.
   if (err instanceof SyntaxError && (err as { statusCode?: number }).statusCode === 400) {

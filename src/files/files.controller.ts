@@ -48,7 +48,7 @@ const binary = { schema: { type: 'string', format: 'binary' } } as const;
  */
 @ApiTags('files')
 @AclResource('file')
-@Auth('basic', 'otp', 'session')
+@Auth('basic', 'bearer', 'otp', 'session')
 @ApiKeyPolicy('required')
 @ApiResponse({ status: 400, description: 'Invalid path (`path_invalid`, `path_escape`, `path_too_long`) or parameters (`validation_failed`)', type: ErrorResponseDto })
 @Controller('api/file')

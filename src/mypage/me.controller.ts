@@ -8,6 +8,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { AppConnectionDto, ChangePasswordDto, MeDto, SecurityDto, type StaleClientDto } from './dto/me.dto.js';
+import { staleClients } from './security-view.js';
 
 /** MyPage's API (SPEC §7): the signed-in customer's own profile, app connection and security view. */
 @ApiTags('me')
@@ -73,18 +74,9 @@ export class MeController {
   @ApiOkResponse({ type: SecurityDto })
   async security(@CurrentPrincipal() p: Principal): Promise<SecurityDto> {
     const failures = await this.audit.query({ accountId: p.account.id, outcome: 'failure', limit: 200 });
-    const stale = new Map<string, StaleClientDto>();
-    for (const e of failures) {
-      const credential = typeof e.detail?.credential === 'string' ? e.detail.credential : undefined;
-      const repeats = typeof e.detail?.repeats === 'number' ? e.detail.repeats : 1;
-      if (!credential) continue;
-      const seen = stale.get(credential);
-      if (!seen) stale.set(credential, { credential, repeats, lastSeen: e.at.toISOString(), ip: e.ip, userAgent: e.userAgent });
-      else seen.repeats = Math.max(seen.repeats, repeats);
-    }
     return {
       recentFailures: failures.slice(0, 50).map((e) => ({ at: e.at.toISOString(), type: e.type, login: e.login, code: e.code, ip: e.ip, userAgent: e.userAgent })),
-      staleClients: [...stale.values()].filter((s) => s.repeats > 1),
+      staleClients: staleClients(failures).map((s): StaleClientDto => ({ ...s, lastSeen: s.lastSeen.toISOString() })),
       appConnection: AppConnectionDto.of(await this.connections.get(p.account.id)),
     };
   }

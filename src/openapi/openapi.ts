@@ -2,7 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { API_KEY_SCHEME_DESCRIPTION, applyApiKeyPolicies } from '../api-keys/api-key-openapi.js';
 import { SECURITY_SCHEMES } from '../auth/auth.decorators.js';
-import { CSRF_HEADER, SESSION_COOKIE } from '../auth/sessions.service.js';
+import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from '../auth/sessions.service.js';
+import { applyOAuthDocument } from '../oauth/oauth-openapi.js';
 import { ErrorResponseDto } from './error-response.dto.js';
 
 const DESCRIPTION = `
@@ -14,6 +15,12 @@ Every response carries an \`X-Request-Id\`.
 **Sessions**: \`POST /auth/login\` sets the HttpOnly cookie \`${SESSION_COOKIE}\` and returns a
 \`csrfToken\` (also in the readable cookie \`portcullis_csrf\`). State-changing requests made with the
 session cookie must send that token in the \`${CSRF_HEADER}\` header (double submit).
+
+**Trying it here**: "Authorize" with *basic* (a sublogin \`customer-name\` and its password, or
+your login and its app-connection password) and *api_key* (your application's key), then "Try it
+out" on \`/api/whoami\`, \`/api/file/list\` or \`/api/stat/traffic\`. An *otp* is accepted once:
+authorize a fresh one before each call. For *session*, sign in with \`POST /auth/login\` (or the
+sign-in page at \`/sign-in\`): the browser keeps the cookie, and this page sends the CSRF token.
 `.trim();
 
 /** The OpenAPI document, generated from the code's decorators (committed as openapi.json). */
@@ -24,19 +31,61 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('0.1.0')
     .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Sublogin password, or the account\'s app-connection password' }, SECURITY_SCHEMES.basic)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'OAuth 2 access token' }, SECURITY_SCHEMES.bearer)
-    .addApiKey({ type: 'apiKey', in: 'query', name: 'otp', description: 'One-time password LOGIN:EXPIRE:SALT:AUTH' }, SECURITY_SCHEMES.otp)
-    .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'First-party session (POST /auth/login)' }, SECURITY_SCHEMES.session)
+    .addApiKey({ type: 'apiKey', in: 'query', name: 'otp', description: 'One-time password LOGIN:EXPIRE:SALT:AUTH, accepted once: authorize a fresh one before each call' }, SECURITY_SCHEMES.otp)
+    .addCookieAuth(
+      SESSION_COOKIE,
+      {
+        type: 'apiKey',
+        in: 'cookie',
+        name: SESSION_COOKIE,
+        description: 'First-party session: sign in with POST /auth/login (or at /sign-in) and the browser sends the cookie by itself. It is HttpOnly, so there is nothing to enter here.',
+      },
+      SECURITY_SCHEMES.session,
+    )
     // The application's API key (SPEC §4.3); the matrix form `;api_key=KEY` is described with it.
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-KEY', description: API_KEY_SCHEME_DESCRIPTION }, SECURITY_SCHEMES.apiKey)
     .build();
   // `@ApiKeyPolicy` routes: the key is ANDed with their non-session security alternatives.
-  return applyApiKeyPolicies(SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto] }));
+  // The OAuth endpoints are oidc-provider's, not Nest routes: described by the OAuth module.
+  return applyOAuthDocument(applyApiKeyPolicies(SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto] })));
 }
 
 export function setupSwaggerUi(app: INestApplication, document: OpenAPIObject): void {
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     yamlDocumentUrl: 'docs-yaml',
-    swaggerOptions: { persistAuthorization: true, withCredentials: true },
+    swaggerOptions: {
+      // Not persisted: Swagger UI would keep Basic passwords, API keys and OTPs in localStorage,
+      // readable by any script of this origin and left behind on shared machines.
+      persistAuthorization: false,
+      withCredentials: true,
+      requestInterceptor: SWAGGER_REQUEST_INTERCEPTOR,
+    },
   });
 }
+
+/**
+ * Swagger UI's request interceptor, for "Try it out":
+ * - with credentials the user authorized (Basic, Bearer, OTP), the request goes without cookies
+ *   (`credentials: 'omit'`): it then authenticates as those credentials only, and a 401 shows in
+ *   the page instead of making the browser pop up its own password dialog (browsers prompt on a
+ *   Basic challenge only for requests that include credentials);
+ * - with the session (SPEC §4.6), state-changing requests need the CSRF token, which the page
+ *   reads from the readable cookie and echoes in the header: the API's double submit.
+ * Swagger UI gets this as the source text of a function (@nestjs/swagger writes functions in
+ * swaggerOptions into swagger-ui-init.js with toString), so it is plain browser JavaScript here,
+ * out of reach of the TypeScript compiler and coverage instrumentation.
+ */
+const SWAGGER_REQUEST_INTERCEPTOR_SOURCE = `function (req) {
+  var headers = req.headers || (req.headers = {});
+  var explicit = Object.keys(headers).some(function (h) { return h.toLowerCase() === 'authorization'; }) || /[?&]otp=/.test(req.url || '');
+  if (explicit) {
+    req.credentials = 'omit';
+    return req;
+  }
+  var method = String(req.method || 'GET').toUpperCase();
+  var token = /(?:^|;\\s*)${CSRF_COOKIE}=([^;]+)/.exec(document.cookie);
+  if (token && method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS' && !headers['${CSRF_HEADER}']) headers['${CSRF_HEADER}'] = decodeURIComponent(token[1]);
+  return req;
+}`;
+const SWAGGER_REQUEST_INTERCEPTOR = Object.assign((req: unknown) => req, { toString: () => SWAGGER_REQUEST_INTERCEPTOR_SOURCE });

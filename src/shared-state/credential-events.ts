@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { SharedState } from './shared-state.js';
+import { type BroadcastHealth, SharedState } from './shared-state.js';
 
 const CHANNEL = 'credentials-changed';
 
@@ -9,7 +9,7 @@ const CHANNEL = 'credentials-changed';
  * instance drops what it cached for that login.
  */
 @Injectable()
-export class CredentialEvents implements OnModuleInit {
+export class CredentialEvents implements OnModuleInit, BroadcastHealth {
   private readonly listeners = new Set<(login: string) => void>();
 
   constructor(private readonly state: SharedState) {}
@@ -34,5 +34,14 @@ export class CredentialEvents implements OnModuleInit {
 
   onChange(listener: (login: string) => void): void {
     this.listeners.add(listener);
+  }
+
+  /** Whether this instance hears other instances' announcements now (see BroadcastHealth). */
+  broadcastLive(): boolean {
+    return this.state.broadcastLive();
+  }
+
+  onBroadcastRestored(handler: () => void): void {
+    this.state.onBroadcastRestored(handler);
   }
 }

@@ -1,3 +1,5 @@
+import type { BroadcastHealth } from './shared-state.js';
+
 interface Entry<V> {
   value: V;
   expiresAt: number;
@@ -10,7 +12,10 @@ interface Entry<V> {
  * immediate" hold:
  * - a read that started before an invalidation is not stored (`generation` → `set`), so a
  *   slow database read cannot put back what a change just removed;
- * - a TTL, should a broadcast ever be lost.
+ * - a TTL, should a broadcast ever be lost;
+ * - given the broadcast's health, it fails closed: while broadcasts may go unheard (Redis down,
+ *   the subscriber disconnected) it serves and stores nothing, and when they flow again it drops
+ *   everything, since the changes announced meanwhile are unknown.
  * Bounded: past `maxEntries` the oldest entry goes.
  */
 export class TaggedCache<V> {
@@ -23,10 +28,17 @@ export class TaggedCache<V> {
   constructor(
     private readonly ttlMs: number,
     private readonly maxEntries = 100_000,
-  ) {}
+    private readonly broadcast?: BroadcastHealth,
+  ) {
+    broadcast?.onBroadcastRestored(() => this.clear());
+  }
 
   /** The cached value, or undefined when there is none (a miss). */
   get(key: string): V | undefined {
+    if (this.broadcast && !this.broadcast.broadcastLive()) {
+      this.misses++;
+      return undefined;
+    }
     const entry = this.entries.get(key);
     if (entry && entry.expiresAt > Date.now()) {
       this.hits++;
@@ -43,7 +55,7 @@ export class TaggedCache<V> {
   }
 
   set(key: string, value: V, tags: readonly string[], generation: number): void {
-    if (this.ttlMs <= 0 || generation !== this.gen) return;
+    if (this.ttlMs <= 0 || generation !== this.gen || (this.broadcast && !this.broadcast.broadcastLive())) return;
     this.delete(key);
     if (this.entries.size >= this.maxEntries) this.delete(this.entries.keys().next().value!);
     this.entries.set(key, { value, expiresAt: Date.now() + this.ttlMs, tags });
@@ -57,6 +69,13 @@ export class TaggedCache<V> {
   dropTag(tag: string): void {
     this.gen++;
     for (const key of [...(this.keysByTag.get(tag) ?? [])]) this.delete(key);
+  }
+
+  /** Drops everything; a read under way is not stored afterwards. */
+  clear(): void {
+    this.gen++;
+    this.entries.clear();
+    this.keysByTag.clear();
   }
 
   get size(): number {

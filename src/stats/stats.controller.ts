@@ -18,7 +18,7 @@ const MAX_RANGE_MS = { hour: 31 * DAY_MS, day: 366 * DAY_MS } as const;
 /** The customer's statistics (SPEC §7). A sublogin allowed `/stat/...` sees its customer's. */
 @ApiTags('statistics')
 @AclResource('stat')
-@Auth('basic', 'otp', 'session')
+@Auth('basic', 'bearer', 'otp', 'session')
 @ApiKeyPolicy('required')
 @ApiResponse({ status: 400, description: 'Bad parameters or range (`validation_failed`)', type: ErrorResponseDto })
 @Controller('api/stat')

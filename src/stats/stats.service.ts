@@ -34,6 +34,15 @@ export interface RequestSample {
 
 export type Granularity = 'hour' | 'day';
 
+/**
+ * Sees every count as it is recorded (the Prometheus metrics, metrics/). Called synchronously on
+ * the request path, so an observer only adds to counters in memory.
+ */
+export interface StatsObserver {
+  request?(sample: RequestSample): void;
+  auth?(method: string, outcome: ErrorCode | 'success'): void;
+}
+
 export interface TrafficItem {
   start: number;
   area: TrafficArea;
@@ -65,8 +74,13 @@ export class StatsService implements OnModuleInit, OnApplicationShutdown {
   private readonly auth = new CounterBuffer<AuthKey, AuthCounts>(authKeyId);
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly observers: StatsObserver[] = [];
 
   constructor(private readonly store: StatsStore) {}
+
+  observe(observer: StatsObserver): void {
+    this.observers.push(observer);
+  }
 
   onModuleInit(): void {
     this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS).unref();
@@ -83,6 +97,7 @@ export class StatsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   recordRequest(s: RequestSample): void {
+    for (const o of this.observers) o.request?.(s);
     // Keys fit their columns and counts are finite: one bad row would fail every later flush.
     this.traffic.add(
       {
@@ -103,6 +118,7 @@ export class StatsService implements OnModuleInit, OnApplicationShutdown {
    * `accountId` is the customer the credential belongs to (a sublogin's customer), when known.
    */
   recordAuth(method: string, outcome: ErrorCode | 'success', accountId: string | null = null, at: number = Date.now()): void {
+    for (const o of this.observers) o.auth?.(method, outcome);
     this.auth.add({ hour: bucketStart(at), accountId: (accountId ?? '').slice(0, 36), method: method.slice(0, 16), outcome: outcome.slice(0, 64) }, { count: 1 });
     if (this.auth.size >= FLUSH_AT_KEYS) void this.flush();
   }

@@ -49,7 +49,7 @@ const queryName = (req: FastifyRequest) => aclSpecificOf((req.query as { name?: 
  * rule amounts to sharing the account.
  */
 @ApiTags('sublogins')
-@Auth('basic', 'otp', 'session')
+@Auth('basic', 'bearer', 'otp', 'session')
 @ApiKeyPolicy('required')
 @AclResource('sublogin')
 @Controller('api/sublogin')

@@ -373,7 +373,7 @@ describe('applications and API keys', () => {
     const doc = (await client().get('/docs-json')).body;
     expect(doc.components.securitySchemes.api_key).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-API-KEY' });
     expect(doc.components.securitySchemes.api_key.description).toContain(';api_key=');
-    expect(doc.paths['/api/sublogin/list'].get.security).toEqual([{ basic: [], api_key: [] }, { otp: [], api_key: [] }, { session: [] }]);
+    expect(doc.paths['/api/sublogin/list'].get.security).toEqual([{ basic: [], api_key: [] }, { bearer: [], api_key: [] }, { otp: [], api_key: [] }, { session: [] }]);
     expect(doc.paths['/api/whoami'].get.security).toEqual(expect.arrayContaining([{ basic: [] }, { basic: [], api_key: [] }, { session: [] }]));
     expect(doc.paths['/api/apps'].post.security).toEqual([{ session: [] }]);
   });

@@ -275,6 +275,16 @@ describe('file API: /api/file/*', () => {
     expect((await user.get('/api/file/list?fields=name')).body.items.length).toBeGreaterThan(0);
   });
 
+  it('refuses to move or copy onto a folder that contains the source, losing nothing', async () => {
+    expect((await upload('/nest/inner/keep.txt', 'precious')).status).toBe(201);
+    for (const verb of ['move', 'copy']) {
+      const res = await user.post(`/api/file/${verb}`, { json: { from: '/nest/inner', to: '/nest', overwrite: true } });
+      expect(res.status, verb).toBe(409);
+      expect(res.body.code).toBe('conflict');
+    }
+    expect((await user.get('/api/file/download?path=/nest/inner/keep.txt')).text).toBe('precious');
+  });
+
   describe('paths never leave the area', () => {
     // Each spelling as the handler receives it (the query string or JSON is decoded once).
     const tricks = ['..', '../secret.txt', '/..', 'a/../../x', '/a/b/../../../x', '../../outside/secret.txt', 'x\0y', '\0', 'a\\..\\..\\b', '\\outside', 'a/\u0001b', '/' + 'a'.repeat(256)];

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawRequest } from '../support/raw-request.js';
 import { startApp, startTestApp, type TestApp } from '../support/test-app.js';
 import { createTestEnv, type TestEnv } from '../support/test-env.js';
 
@@ -150,6 +151,11 @@ describe('foundation: sessions, operators, errors, health', () => {
     const badId = await admin.get('/api/admin/accounts/not-a-uuid');
     expect(badId.status).toBe(400);
     expect(badId.body.code).toBe('bad_request');
+
+    const badUrl = await rawRequest(`${t.url}/api/admin/%zz<script>`);
+    expect(badUrl.status).toBe(400);
+    expect(badUrl.body.code).toBe('bad_request');
+    expect(JSON.stringify(badUrl.body)).not.toContain('script');
 
     const badPaging = await admin.get('/api/admin/accounts?limit=100000');
     expect(badPaging.body.code).toBe('validation_failed');

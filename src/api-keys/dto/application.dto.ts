@@ -5,6 +5,7 @@ import type { ApiKeyBlock } from '../api-key-block.entity.js';
 import type { ApiKeyUse } from '../api-key-use.entity.js';
 import type { ApiKey } from '../api-key.entity.js';
 import type { Application } from '../application.entity.js';
+import type { AppAuthorization } from '../authorized-apps.port.js';
 import { APPLICATION_STATUSES, type ApplicationStatus } from '../core/application-lifecycle.js';
 import { MAX_REDIRECT_URI_LENGTH, redirectUriProblem } from '../core/redirect-uri.js';
 
@@ -131,6 +132,20 @@ export class IssuedApiKeyDto {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
+export class AppAuthorizationDto {
+  @ApiProperty({ description: 'Who authorized it: your login, or one of your sublogins' }) login: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The sublogin\'s name, when a sublogin authorized it (its tokens never exceed the sublogin\'s rules)' }) sublogin: string | null;
+  @ApiProperty({ type: [String], example: ['file:read', 'dav'], description: 'OAuth scopes granted' }) scopes: string[];
+  @ApiProperty({ format: 'date-time' }) authorizedAt: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When the authorization ends unless renewed' }) expiresAt: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Last request with one of its tokens (recorded at most once a minute)' }) lastUsedAt: string | null;
+  @ApiProperty({ nullable: true, type: String }) lastUsedIp: string | null;
+
+  static of(a: AppAuthorization): AppAuthorizationDto {
+    return { login: a.login, sublogin: a.sublogin, scopes: a.scopes, authorizedAt: a.authorizedAt.toISOString(), expiresAt: a.expiresAt?.toISOString() ?? null, lastUsedAt: a.lastUsedAt?.toISOString() ?? null, lastUsedIp: a.lastUsedIp };
+  }
+}
+
 export class ConnectedApplicationDto {
   @ApiProperty() id: string;
   @ApiProperty() name: string;
@@ -142,8 +157,10 @@ export class ConnectedApplicationDto {
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'First request with your credentials and its key' }) firstUsedAt: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Recorded at most once a minute' }) lastUsedAt: string | null;
   @ApiProperty({ nullable: true, type: String }) lastUsedIp: string | null;
+  @ApiProperty({ type: [AppAuthorizationDto], description: 'OAuth authorizations of the application by you or your sublogins; revoke them with `POST /api/me/apps/{id}/revoke`' })
+  authorizations: AppAuthorizationDto[];
 
-  static of(c: { application: Application; block: ApiKeyBlock | null; use: ApiKeyUse | null }): ConnectedApplicationDto {
+  static of(c: { application: Application; block: ApiKeyBlock | null; use: ApiKeyUse | null }, authorizations: readonly AppAuthorization[] = []): ConnectedApplicationDto {
     const a = c.application;
     return {
       id: a.id,
@@ -156,6 +173,7 @@ export class ConnectedApplicationDto {
       firstUsedAt: c.use?.firstUsedAt.toISOString() ?? null,
       lastUsedAt: c.use?.lastUsedAt.toISOString() ?? null,
       lastUsedIp: c.use?.lastUsedIp ?? null,
+      authorizations: authorizations.map(AppAuthorizationDto.of),
     };
   }
 }

@@ -29,7 +29,8 @@ export class InfoQueryDto extends PathQueryDto {
 }
 
 export class ListQueryDto {
-  @ApiPropertyOptional({ description: `The folder to list. ${PATH_DOC}`, default: '/', example: '/docs' })
+  // The example is what Swagger UI's "Try it out" sends: the root exists in every account.
+  @ApiPropertyOptional({ description: `The folder to list. ${PATH_DOC}`, default: '/', example: '/' })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_PATH_CHARS)

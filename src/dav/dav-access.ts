@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { AclService, toCanonicalRequestPath } from '../acl/acl.service.js';
+import type { Principal } from '../auth/principal.js';
+import { DomainError } from '../errors/domain-error.js';
+import type { DavMount } from './dav-mount.js';
+
+export type DavAction = 'read' | 'write' | 'delete';
+
+/**
+ * The ACL for WebDAV (SPEC §6): `/<dav|backup>/<read|write|delete>/<path>`.
+ *
+ * Decided here, per request, rather than by the global AclGuard: one request may need two
+ * decisions (COPY: read the source and write the destination; MOVE: delete the source and write
+ * the destination), and PROPFIND Depth 1 and folder listings must filter every member. The DAV
+ * controllers are therefore not `@AclResource`-classed; every DavService method calls this
+ * before it touches anything.
+ *
+ * `path` is the decoded, canonical path inside the mount (what the storage uses). Each segment
+ * is escaped only where the ACL canonicaliser would read it differently (`%`, `;`), so it
+ * decodes back to exactly that path: the rule matched is the rule for the resource touched.
+ */
+@Injectable()
+export class DavAccess {
+  constructor(private readonly acl: AclService) {}
+
+  /** Full logins act on their own resources without rules; only sublogins and tokens are decided. */
+  isLimited(principal: Principal): boolean {
+    return principal.sublogin !== null || principal.scopes !== null;
+  }
+
+  /** For filtering members: a path the ACL cannot even express (too long, too deep) is denied. */
+  async allowed(principal: Principal, mount: DavMount, action: DavAction, path: string): Promise<boolean> {
+    if (!this.isLimited(principal)) return true;
+    let aclPath: string;
+    try {
+      aclPath = aclPathOf(mount, action, path);
+    } catch (err) {
+      if (err instanceof DomainError) return false;
+      throw err;
+    }
+    return (await this.acl.decide(principal, aclPath)).allowed;
+  }
+
+  /** `403 acl_denied` (or `insufficient_scope` for a token) naming the canonical path, as the AclGuard answers. */
+  async require(principal: Principal, mount: DavMount, action: DavAction, path: string): Promise<void> {
+    if (!this.isLimited(principal)) return;
+    await this.acl.require(principal, aclPathOf(mount, action, path));
+  }
+}
+
+export function aclPathOf(mount: DavMount, action: DavAction, path: string): string {
+  const escaped = path === '/' ? '' : path.replace(/[%;]/g, (c) => encodeURIComponent(c));
+  return toCanonicalRequestPath(`/${mount.aclClass}/${action}${escaped}`);
+}

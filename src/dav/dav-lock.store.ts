@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, type EntityManager, type Repository } from 'typeorm';
+import { KeyedMutex } from './core/keyed-mutex.js';
+import type { DavLock } from './core/locks.js';
+import { DavLockRow } from './dav-lock.entity.js';
+
+/** The subtree of `root` (itself included) in SQL: prefix compared by characters on both databases. */
+export function subtreeWhere(column: string, root: string, param: string): { sql: string; params: Record<string, string> } {
+  if (root === '/') return { sql: '1 = 1', params: {} };
+  return {
+    sql: `(${column} = :${param} OR substr(${column}, 1, length(CAST(:${param}Prefix AS TEXT))) = :${param}Prefix)`,
+    params: { [param]: root, [`${param}Prefix`]: `${root}/` },
+  };
+}
+
+/**
+ * WebDAV locks in the database (table `dav_locks`), so that every instance sees every lock.
+ * Readers ignore expired rows; granting a lock prunes the area's expired ones.
+ *
+ * Granting is check-then-insert, which must not interleave with another grant on the same area
+ * or two exclusive locks could both be granted: within this instance a mutex per area orders
+ * them; on PostgreSQL the check and the insert also run in one transaction holding an advisory
+ * lock on the area, which orders grants across instances. (SQLite serves one instance.)
+ *
+ * Expired rows of areas that see no new lock are removed by a sweep every few minutes.
+ */
+@Injectable()
+export class DavLockStore implements OnApplicationBootstrap, OnModuleDestroy {
+  static readonly SWEEP_MS = 10 * 60 * 1000;
+  private readonly logger = new Logger(DavLockStore.name);
+  private readonly mutex = new KeyedMutex();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    @InjectRepository(DavLockRow) private readonly repo: Repository<DavLockRow>,
+    @InjectDataSource() private readonly ds: DataSource,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.sweeper = setInterval(() => {
+      this.prune().catch((err: unknown) => this.logger.warn({ err }, 'could not prune expired WebDAV locks'));
+    }, DavLockStore.SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** Removes every expired lock (they are ignored anyway; this only keeps the table small). */
+  async prune(now: number = Date.now()): Promise<void> {
+    await this.repo.createQueryBuilder().delete().from(DavLockRow).where('expires_at <= :now', { now }).execute();
+  }
+
+  /** The unexpired locks of an account's area. */
+  async live(accountId: string, area: string, now: number = Date.now()): Promise<DavLock[]> {
+    return this.liveWith(this.repo.manager, accountId, area, now);
+  }
+
+  /**
+   * Inserts `lock` if `check` (given the area's live locks, after any other grant in flight has
+   * finished) does not throw; what it throws is passed on and nothing is stored.
+   */
+  async grant(accountId: string, area: string, lock: DavLock, check: (live: DavLock[]) => void | Promise<void>): Promise<void> {
+    const key = `${accountId}\u0000${area}`;
+    await this.mutex.run(key, async () => {
+      const work = async (m: EntityManager) => {
+        const now = Date.now();
+        await check(await this.liveWith(m, accountId, area, now));
+        await m
+          .createQueryBuilder()
+          .delete()
+          .from(DavLockRow)
+          .where('account_id = :accountId AND area = :area AND expires_at <= :now', { accountId, area, now })
+          .execute();
+        await m.insert(DavLockRow, toRow(accountId, area, lock, now));
+      };
+      if (this.ds.options.type !== 'postgres') return work(this.repo.manager);
+      return this.ds.transaction(async (m) => {
+        await m.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(key)]);
+        await work(m);
+      });
+    });
+  }
+
+  /** Moves the expiry of the given locks (a LOCK refresh, RFC 4918 §9.10.2). */
+  async refresh(tokens: readonly string[], expiresAt: number): Promise<void> {
+    if (tokens.length === 0) return;
+    await this.repo
+      .createQueryBuilder()
+      .update(DavLockRow)
+      .set({ expiresAt: new Date(expiresAt) })
+      .where('token IN (:...tokens)', { tokens })
+      .execute();
+  }
+
+  async remove(token: string): Promise<void> {
+    await this.repo.delete({ token });
+  }
+
+  /** Drops the locks rooted at `root` or below it: their resources were deleted or moved away. */
+  async removeWithin(accountId: string, area: string, root: string): Promise<void> {
+    const subtree = subtreeWhere('root', root, 'root');
+    await this.repo
+      .createQueryBuilder()
+      .delete()
+      .from(DavLockRow)
+      .where(`account_id = :accountId AND area = :area AND ${subtree.sql}`, { accountId, area, ...subtree.params })
+      .execute();
+  }
+
+  private async liveWith(m: EntityManager, accountId: string, area: string, now: number): Promise<DavLock[]> {
+    const rows = await m
+      .createQueryBuilder(DavLockRow, 'l')
+      .where('l.account_id = :accountId AND l.area = :area AND l.expires_at > :now', { accountId, area, now })
+      .getMany();
+    return rows.map(fromRow);
+  }
+}
+
+function toRow(accountId: string, area: string, lock: DavLock, now: number): DavLockRow {
+  const row = new DavLockRow();
+  row.token = lock.token;
+  row.accountId = accountId;
+  row.area = area;
+  row.root = lock.root;
+  row.depth = lock.depth === 0 ? '0' : 'infinity';
+  row.scope = lock.scope;
+  row.ownerXml = lock.owner;
+  row.principal = lock.principal;
+  row.createdAt = new Date(now);
+  row.expiresAt = new Date(lock.expiresAt);
+  return row;
+}
+
+function fromRow(row: DavLockRow): DavLock {
+  return {
+    token: row.token,
+    root: row.root,
+    depth: row.depth === '0' ? 0 : 'infinity',
+    scope: row.scope === 'shared' ? 'shared' : 'exclusive',
+    owner: row.ownerXml,
+    principal: row.principal,
+    expiresAt: row.expiresAt.getTime(),
+  };
+}
+
+/** A signed 64-bit advisory-lock key for PostgreSQL, from the area's key. */
+function advisoryKey(key: string): string {
+  return createHash('sha256').update(`dav-lock\u0000${key}`).digest().readBigInt64BE(0).toString();
+}

@@ -1,0 +1,187 @@
+import { Controller, Copy, Delete, Get, Injectable, Lock, Mkcol, Move, Options, Propfind, Proppatch, Put, Req, Res, Unlock, UseFilters } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
+import type { Principal } from '../auth/principal.js';
+import { StreamedBody } from '../common/http/streamed-body.js';
+import { DomainError } from '../errors/domain-error.js';
+import { pathOfUrl } from './core/dav-path.js';
+import { DavExceptionFilter } from './dav-errors.js';
+import { BACKUP_MOUNT, DAV_MOUNT, type DavMount, V2_DAV_MOUNT } from './dav-mount.js';
+import { type DavContext, DavService } from './dav.service.js';
+
+/** The mount root with or without its trailing slash, and everything below it. */
+const ROUTES = ['', '*'];
+
+/**
+ * The WebDAV methods of one mount. Thin: every handler turns the request into a DavContext and
+ * sends what DavService answers; the protocol lives in the service.
+ *
+ * - Bodies: every handler is `@StreamedBody()`, so no content-type parser ever reads a DAV body
+ *   (a PUT of a `.json` or `.xml` file is a file); DavService reads the small XML bodies itself,
+ *   under a size limit, and streams PUT bodies into storage. Fastify sets no request timeout, so
+ *   long transfers are not cut.
+ * - ACL: not `@AclResource`-classed. The `dav`/`backup` classes are enforced by DavService per
+ *   request (see DavAccess): COPY and MOVE need two decisions and PROPFIND filters members, which
+ *   a per-handler `@Acl` cannot express.
+ * - HEAD is served by the GET handler (Fastify's automatic HEAD route), which drops the body.
+ * - The WebDAV methods themselves: Nest's FastifyAdapter registers PROPFIND, MKCOL, ... with
+ *   Fastify (`addHttpMethod`) when a route uses them.
+ * - Not in the OpenAPI document: OpenAPI 3.0 has no way to describe PROPFIND and the other
+ *   WebDAV methods; README describes the mounts.
+ *
+ * `@Injectable()` only so that its constructor's parameter types are emitted: the three mount
+ * controllers inherit the constructor, and Nest reads the types through the prototype chain.
+ */
+@Injectable()
+abstract class DavMountController {
+  protected abstract readonly mount: DavMount;
+
+  constructor(private readonly dav: DavService) {}
+
+  @Options(ROUTES)
+  @StreamedBody()
+  options(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.serve(req, reply, principal);
+  }
+
+  @Get(ROUTES)
+  get(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.serve(req, reply, principal);
+  }
+
+  @Put(ROUTES)
+  @StreamedBody()
+  put(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.serve(req, reply, principal);
+  }
+
+  @Delete(ROUTES)
+  @StreamedBody()
+  delete(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.serve(req, reply, principal);
+  }
+
+  @Mkcol(ROUTES)
+  @StreamedBody()
+  mkcol(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.serve(req, reply, principal);
+  }
+
+  @Propfind(ROUTES)
+  @StreamedBody()
+  propfind(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.serve(req, reply, principal);
+  }
+
+  @Proppatch(ROUTES)
+  @StreamedBody()
+  proppatch(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.serve(req, reply, principal);
+  }
+
+  @Copy(ROUTES)
+  @StreamedBody()
+  copy(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.serve(req, reply, principal);
+  }
+
+  @Move(ROUTES)
+  @StreamedBody()
+  move(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.serve(req, reply, principal);
+  }
+
+  @Lock(ROUTES)
+  @StreamedBody()
+  lock(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.serve(req, reply, principal);
+  }
+
+  @Unlock(ROUTES)
+  @StreamedBody()
+  unlock(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.serve(req, reply, principal);
+  }
+
+  private async serve(req: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<void> {
+    const res = await this.dav.handle(contextOf(this.mount, req, reply, principal));
+    reply.code(res.status);
+    for (const [name, value] of Object.entries(res.headers ?? {})) reply.header(name, value);
+    if (req.method === 'HEAD') {
+      if (res.body instanceof Readable) res.body.destroy();
+      // An empty stream, not an empty body: Fastify would reset Content-Length to 0 for that.
+      await reply.send(res.headers?.['Content-Length'] !== undefined ? Readable.from([]) : undefined);
+      return;
+    }
+    await reply.send(res.body);
+  }
+}
+
+function contextOf(mount: DavMount, req: FastifyRequest, reply: FastifyReply, principal: Principal): DavContext {
+  // A fragment is never part of a request target (RFC 9112 §3.2); cutting it off would act on
+  // another resource than the client named (litmus delete_fragment).
+  //
+  // The target as the client sent it, not `req.url`: `;` is an ordinary character in a WebDAV
+  // name (rclone sends `a;b.txt` unencoded), and the matrix-parameter stripping in front of the
+  // router (api-keys/matrix-url.ts) would cut the name there. The DAV mounts take no API key, so
+  // nothing is lost; routing still used the stripped URL, whose first segments are the same, and
+  // a target whose unstripped form is outside the mount (`/dav;x/...`) is refused as a bad path.
+  const target = req.originalUrl ?? req.url;
+  if (target.includes('#')) throw new DomainError('bad_request', 'the request target must not contain a fragment (#)');
+  const rawPath = pathOfUrl(target);
+  const host = req.host ?? '';
+  let url: string;
+  try {
+    url = new URL(rawPath, `${req.protocol}://${host}`).href;
+  } catch {
+    url = new URL(rawPath, 'http://invalid.host').href; // an unusable Host: no If tag will match it
+  }
+  // Aborted when the connection closes before the answer was written: the client is gone.
+  const aborted = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) aborted.abort(new Error('client went away'));
+  });
+  return {
+    mount,
+    method: req.method,
+    path: DavService.pathOf(mount, rawPath),
+    principal,
+    headers: req.raw.headers,
+    body: req.body instanceof Readable ? req.body : null,
+    url,
+    host: host.toLowerCase(),
+    signal: aborted.signal,
+  };
+}
+
+/** `/dav/`: the account's main storage, HTTP Basic (SPEC §5). */
+@ApiExcludeController()
+@UseFilters(DavExceptionFilter)
+@Auth('basic')
+@Controller('dav')
+export class DavController extends DavMountController {
+  protected readonly mount = DAV_MOUNT;
+}
+
+/** `/backup/`: the account's backup storage, HTTP Basic (SPEC §5). */
+@ApiExcludeController()
+@UseFilters(DavExceptionFilter)
+@Auth('basic')
+@Controller('backup')
+export class BackupDavController extends DavMountController {
+  protected readonly mount = BACKUP_MOUNT;
+}
+
+/**
+ * `/v2/dav/`: the main storage again, for OAuth 2 Bearer tokens with scope `dav` (SPEC §5); the
+ * scope is decided with the ACL by DavAccess. Basic is never accepted on this mount.
+ */
+@ApiExcludeController()
+@UseFilters(DavExceptionFilter)
+@Auth('bearer')
+@Controller('v2/dav')
+export class V2DavController extends DavMountController {
+  protected readonly mount = V2_DAV_MOUNT;
+}

@@ -1,0 +1,35 @@
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { FastifyInstance } from 'fastify';
+import { AclModule } from '../acl/acl.module.js';
+import { installStreamedBodyParsing } from '../common/http/streamed-body.js';
+import { StorageModule } from '../storage/storage.module.js';
+import { DavAccess } from './dav-access.js';
+import { DavExceptionFilter } from './dav-errors.js';
+import { DavLockRow } from './dav-lock.entity.js';
+import { DavLockStore } from './dav-lock.store.js';
+import { DavPropertyRow } from './dav-property.entity.js';
+import { DavPropertyStore } from './dav-property.store.js';
+import { BackupDavController, DavController, V2DavController } from './dav.controller.js';
+import { DavService } from './dav.service.js';
+
+/**
+ * WebDAV class 1 and 2 (RFC 4918) on `/dav/`, `/backup/` and `/v2/dav/` (SPEC §5, §7), over the
+ * storage module, with locks and dead properties in the database so several instances agree.
+ * The ACL `dav`/`backup` classes are enforced by DavService itself (see DavAccess).
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([DavLockRow, DavPropertyRow]), StorageModule, AclModule],
+  controllers: [DavController, BackupDavController, V2DavController],
+  providers: [DavService, DavAccess, DavLockStore, DavPropertyStore, DavExceptionFilter],
+})
+export class DavModule implements OnModuleInit {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  // Routes are registered by now, the server is not ready yet: the last moment hooks and
+  // parsers can still be added. Idempotent (FilesModule installs the same).
+  onModuleInit(): void {
+    installStreamedBodyParsing(this.adapterHost.httpAdapter.getInstance<FastifyInstance>());
+  }
+}

@@ -1,0 +1,48 @@
+import { BlockList, isIP } from 'node:net';
+
+export interface AddressRange {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/** `10.0.0.5`, `10.0.0.0/8`, `::1`, `fd00::/8`; null when it is none of those. */
+export function parseAddressRange(entry: string): AddressRange | null {
+  const [address = '', bits, extra] = entry.trim().split('/');
+  if (extra !== undefined) return null;
+  const version = isIP(address);
+  if (version === 0) return null;
+  const max = version === 4 ? 32 : 128;
+  if (bits !== undefined && !/^\d{1,3}$/.test(bits)) return null;
+  const prefix = bits === undefined ? max : Number(bits);
+  if (prefix > max) return null;
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** An IPv4 client seen on a dual-stack socket (`::ffff:127.0.0.1`) is that IPv4 address. */
+function unmapped(ip: string): string {
+  return ip.toLowerCase().startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
+}
+
+/** Addresses and CIDR ranges a client address is checked against (METRICS_ALLOW). */
+export class AddressAllowList {
+  private readonly list = new BlockList();
+  readonly empty: boolean;
+
+  constructor(entries: readonly string[]) {
+    for (const entry of entries) {
+      const range = parseAddressRange(entry);
+      if (!range) throw new RangeError(`not an IP address or CIDR range: ${entry}`);
+      this.list.addSubnet(range.address, range.prefix, range.family);
+    }
+    this.empty = entries.length === 0;
+  }
+
+  allows(ip: string | undefined): boolean {
+    if (!ip || this.empty) return false;
+    const address = unmapped(ip);
+    const version = isIP(address);
+    if (version === 0) return false;
+    return this.list.check(address, version === 4 ? 'ipv4' : 'ipv6');
+  }
+}

@@ -1,0 +1,220 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
+import type { DataSource } from 'typeorm';
+import { Account } from '../accounts/account.entity.js';
+import { ApiKeyBlock } from '../api-keys/api-key-block.entity.js';
+import { ApiKeyCache } from '../api-keys/api-key-cache.js';
+import { Application } from '../api-keys/application.entity.js';
+import { keysUsable } from '../api-keys/core/application-lifecycle.js';
+import { AuditService } from '../audit/audit.service.js';
+import { type Principal, principalLogin } from '../auth/principal.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/app-config.token.js';
+import { CredentialEvents } from '../shared-state/credential-events.js';
+import { TaggedCache } from '../shared-state/tagged-cache.js';
+import { Sublogin } from '../sublogins/sublogin.entity.js';
+import { splitScopes } from './core/scopes.js';
+import { OAuthArtifact } from './oauth-artifact.entity.js';
+import { OAuthArtifactStore } from './oauth-artifact.store.js';
+import { OAuthProvider } from './oauth-provider.js';
+import { OAuthRevocations } from './oauth-revocations.js';
+
+interface Entry {
+  principal: Principal;
+  /** The token's own expiry; the cache's TTL may end the entry sooner. */
+  expiresAt: number;
+  grantId: string;
+}
+
+interface Row {
+  t_payload: string;
+  t_expires_at: string | number | null;
+  grant_id: string;
+  g_expires_at: string | number | null;
+  app_id: string;
+  app_name: string;
+  app_status: Application['status'];
+  acc_id: string;
+  acc_login: string;
+  acc_role: Account['role'];
+  acc_status: Account['status'];
+  t_sublogin_id: string | null;
+  s_id: string | null;
+  s_login: string | null;
+  s_name: string | null;
+  s_enabled: boolean | number | string | null;
+  blocked_by: string | null;
+}
+
+const MAX_ENTRIES = 100_000;
+const MIN_WRITE_INTERVAL_MS = 60_000;
+
+/**
+ * Validates our opaque access tokens in-process (SPEC §4.4) and remembers the answer.
+ *
+ * A miss is one indexed read: the token's row by primary key, joined to its grant, application,
+ * account, sublogin and the account's block of the application, so that every reason a token may
+ * have stopped working is seen at once: expired, revoked (its row or its grant gone), the
+ * application not approved any more, blocked by the user, the account suspended, the sublogin
+ * disabled or deleted.
+ *
+ * A hit is a sha256 and a Map probe (TaggedCache). Entries are tagged with the token, its grant,
+ * its application and the logins involved, and dropped on every instance within a second when
+ * any of those change: token and grant revocations (OAuthRevocations), application changes (the
+ * API-key cache's broadcast), account and sublogin changes (CredentialEvents). A read that raced
+ * with such a change is not stored (generation guard); entries live at most VERIFY_CACHE_TTL
+ * and never past the token's expiry.
+ */
+@Injectable()
+export class BearerTokens implements OnModuleInit {
+  private readonly logger = new Logger(BearerTokens.name);
+  private readonly cache: TaggedCache<Entry>;
+  private readonly lastWrite = new Map<string, number>();
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: OAuthArtifactStore,
+    private readonly oauth: OAuthProvider,
+    private readonly revocations: OAuthRevocations,
+    private readonly apiKeys: ApiKeyCache,
+    private readonly credentialEvents: CredentialEvents,
+    private readonly audit: AuditService,
+  ) {
+    this.cache = new TaggedCache(config.verifyCacheTtlSeconds * 1000, MAX_ENTRIES);
+  }
+
+  get hits(): number {
+    return this.cache.hits;
+  }
+
+  get misses(): number {
+    return this.cache.misses;
+  }
+
+  onModuleInit(): void {
+    this.revocations.onRevoked((r) => this.cache.dropTag(r.kind === 'grant' ? `grant:${r.grantId}` : `token:${r.idHash}`));
+    this.apiKeys.onApplicationChange((applicationId) => this.cache.dropTag(`app:${applicationId}`));
+    this.credentialEvents.onChange((login) => this.cache.dropTag(`login:${login}`));
+  }
+
+  /** The remembered principal of a token verified recently, if nothing changed since. */
+  cached(token: string, req: FastifyRequest): Principal | undefined {
+    const entry = this.cache.get(OAuthArtifactStore.hash(token));
+    if (!entry || entry.expiresAt <= Date.now()) return undefined;
+    this.touch(entry.grantId, req);
+    return entry.principal;
+  }
+
+  /** The token's principal, or null when it is not (or no longer) a valid access token. */
+  async verify(token: string, req: FastifyRequest): Promise<Principal | null> {
+    const hash = OAuthArtifactStore.hash(token);
+    const generation = this.cache.generation();
+    const row = await this.load(hash);
+    const now = Date.now();
+    const refusal = row ? this.refusal(row, now) : 'unknown';
+    const payload = row && !refusal ? this.store.payloadOf({ payload: row.t_payload, expiresAt: instant(row.t_expires_at), consumedAt: null }, token) : undefined;
+    if (!row || refusal || !payload || payload.aud !== this.oauth.resource) {
+      this.refused(hash, refusal ?? 'payload', row, req);
+      return null;
+    }
+    const principal: Principal = {
+      method: 'bearer',
+      account: { id: row.acc_id, login: row.acc_login, role: row.acc_role },
+      sublogin: row.s_id ? { id: row.s_id, login: row.s_login!, name: row.s_name! } : null,
+      application: { id: row.app_id, name: row.app_name },
+      scopes: splitScopes(typeof payload.scope === 'string' ? payload.scope : ''),
+    };
+    const tags = [`token:${hash}`, `grant:${row.grant_id}`, `app:${row.app_id}`, `login:${row.acc_login}`, ...(row.s_login ? [`login:${row.s_login}`] : [])];
+    this.cache.set(hash, { principal, expiresAt: instant(row.t_expires_at)?.getTime() ?? Infinity, grantId: row.grant_id }, tags, generation);
+    this.audit.record({ type: 'auth.bearer', outcome: 'success', login: principalLogin(principal), accountId: row.acc_id, detail: { applicationId: row.app_id, grant: row.grant_id.slice(0, 8) }, request: req });
+    this.touch(row.grant_id, req);
+    return principal;
+  }
+
+  private async load(hash: string): Promise<Row | undefined> {
+    return this.dataSource
+      .createQueryBuilder()
+      .select('t.payload', 't_payload')
+      .addSelect('t.expires_at', 't_expires_at')
+      .addSelect('t.grant_id', 'grant_id')
+      .addSelect('t.sublogin_id', 't_sublogin_id')
+      .addSelect('g.expires_at', 'g_expires_at')
+      .addSelect('a.id', 'app_id')
+      .addSelect('a.name', 'app_name')
+      .addSelect('a.status', 'app_status')
+      .addSelect('acc.id', 'acc_id')
+      .addSelect('acc.login', 'acc_login')
+      .addSelect('acc.role', 'acc_role')
+      .addSelect('acc.status', 'acc_status')
+      .addSelect('s.id', 's_id')
+      .addSelect('s.login', 's_login')
+      .addSelect('s.name', 's_name')
+      .addSelect('s.enabled', 's_enabled')
+      .addSelect('b.account_id', 'blocked_by')
+      .from(OAuthArtifact, 't')
+      .innerJoin(OAuthArtifact, 'g', "g.model = 'Grant' AND g.grant_id = t.grant_id")
+      .innerJoin(Application, 'a', 'a.id = t.client_id')
+      .innerJoin(Account, 'acc', 'acc.id = t.account_id')
+      .leftJoin(Sublogin, 's', 's.id = t.sublogin_id')
+      .leftJoin(ApiKeyBlock, 'b', 'b.application_id = t.client_id AND b.account_id = t.account_id')
+      .where("t.model = 'AccessToken' AND t.id = :hash", { hash })
+      .getRawOne<Row>();
+  }
+
+  /** Why a stored token does not authenticate, or null when it does. */
+  private refusal(row: Row, now: number): string | null {
+    const tExp = instant(row.t_expires_at);
+    const gExp = instant(row.g_expires_at);
+    if (tExp && tExp.getTime() <= now) return 'expired';
+    if (gExp && gExp.getTime() <= now) return 'grant_expired';
+    if (!keysUsable(row.app_status)) return 'application_not_approved';
+    if (row.blocked_by) return 'application_blocked';
+    if (row.acc_status !== 'active') return 'account_suspended';
+    if (row.t_sublogin_id && (!row.s_id || !truthy(row.s_enabled))) return 'sublogin_disabled';
+    return null;
+  }
+
+  private refused(hash: string, reason: string, row: Row | undefined, req: FastifyRequest): void {
+    // At most one audit line a minute per token and reason: a client stuck on a revoked token is one line, not thousands.
+    if (!this.due(`refused:${hash}:${reason}`)) return;
+    this.audit.record({
+      type: 'auth.bearer',
+      outcome: 'failure',
+      login: row ? (row.s_login ?? row.acc_login) : null,
+      accountId: row?.acc_id ?? null,
+      code: 'invalid_token',
+      detail: { reason, token: hash.slice(0, 12), ...(row ? { applicationId: row.app_id } : {}) },
+      request: req,
+    });
+  }
+
+  /** A grant's last use (SPEC §4.1), at most once a minute per grant and instance. */
+  private touch(grantId: string, req: FastifyRequest): void {
+    if (!this.due(`grant:${grantId}`)) return;
+    this.dataSource
+      .createQueryBuilder()
+      .update(OAuthArtifact)
+      .set({ lastUsedAt: new Date(), lastUsedIp: req.ip?.slice(0, 64) ?? null })
+      .where("model = 'Grant' AND grant_id = :grantId", { grantId })
+      .execute()
+      .catch((err: unknown) => this.logger.warn({ err }, 'could not record the last use of a grant'));
+  }
+
+  private due(key: string): boolean {
+    const now = Date.now();
+    if (now - (this.lastWrite.get(key) ?? 0) < MIN_WRITE_INTERVAL_MS) return false;
+    if (this.lastWrite.size >= MAX_ENTRIES) this.lastWrite.clear();
+    this.lastWrite.set(key, now);
+    return true;
+  }
+}
+
+function instant(v: string | number | null | undefined): Date | null {
+  return v === null || v === undefined ? null : new Date(Number(v));
+}
+
+function truthy(v: boolean | number | string | null): boolean {
+  return v === true || v === 1 || v === '1' || v === 't' || v === 'true';
+}

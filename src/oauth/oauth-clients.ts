@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
+import type { AdapterPayload } from 'oidc-provider';
+import type { DataSource } from 'typeorm';
+import { Application } from '../api-keys/application.entity.js';
+import { ApplicationsService } from '../api-keys/applications.service.js';
+import { keysUsable } from '../api-keys/core/application-lifecycle.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { Principal } from '../auth/principal.js';
+import { constantTimeEqual, KeyRing } from '../crypto/secrets.js';
+import { DomainError } from '../errors/domain-error.js';
+import { isUuid } from './core/subject.js';
+import { OAuthClientSecret } from './oauth-client-secret.entity.js';
+
+export const CLIENT_SECRET_HMAC_PURPOSE = 'oauth-client-secret';
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** A client secret in the clear, shown once. */
+export interface IssuedClientSecret {
+  clientId: string;
+  clientSecret: string;
+  last4: string;
+  createdAt: Date;
+}
+
+/**
+ * OAuth clients are the approved applications (SPEC §4.3, §4.4), read from the applications
+ * table on every look-up, so approving, rejecting or revoking an application applies to the
+ * very next authorization, token or introspection request.
+ *
+ * - client_id = the application's id; redirect URIs are the registered ones, matched exactly.
+ * - An application without a client secret is a public client (`none`); one whose developer
+ *   fetched a secret is confidential (`client_secret_basic`). PKCE S256 is required of all.
+ * - An application with no redirect URI can use the device flow only.
+ * - Private-use schemes (com.example.app:/cb) make a native client (loopback redirects then
+ *   match on any port, RFC 8252 §7.3); otherwise a web client.
+ */
+@Injectable()
+export class OAuthClients {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly keys: KeyRing,
+    private readonly applications: ApplicationsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async metadata(clientId: string): Promise<AdapterPayload | undefined> {
+    if (!isUuid(clientId)) return undefined;
+    const row = await this.dataSource
+      .createQueryBuilder()
+      .select('a.id', 'id')
+      .addSelect('a.name', 'name')
+      .addSelect('a.status', 'status')
+      .addSelect('a.homepage', 'homepage')
+      .addSelect('a.redirect_uris', 'redirect_uris')
+      .addSelect('s.secret_hash', 'secret_hash')
+      .from(Application, 'a')
+      .leftJoin(OAuthClientSecret, 's', 's.application_id = a.id')
+      .where('a.id = :id', { id: clientId })
+      .getRawOne<{ id: string; name: string; status: Application['status']; homepage: string | null; redirect_uris: string; secret_hash: string | null }>();
+    if (!row || !keysUsable(row.status)) return undefined;
+    const redirectUris = parseUris(row.redirect_uris);
+    const web = redirectUris.every((u) => u.startsWith('https:') || u.startsWith('http:'));
+    return {
+      client_id: row.id,
+      client_name: row.name,
+      ...(row.homepage ? { client_uri: row.homepage } : {}),
+      application_type: web ? 'web' : 'native',
+      redirect_uris: redirectUris,
+      response_types: redirectUris.length ? ['code'] : [],
+      grant_types: redirectUris.length ? ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT] : ['refresh_token', DEVICE_CODE_GRANT],
+      ...(row.secret_hash
+        ? // The provider compares presented secrets through compareSecret (patched in), against this hash.
+          { token_endpoint_auth_method: 'client_secret_basic', client_secret: row.secret_hash }
+        : { token_endpoint_auth_method: 'none' }),
+    };
+  }
+
+  /** Constant-time comparison of a presented secret with the stored keyed hash. */
+  compareSecret(storedHash: string | undefined, presented: string): boolean {
+    if (!storedHash) return false;
+    return constantTimeEqual(this.keys.hmac(CLIENT_SECRET_HMAC_PURPOSE, presented), storedHash);
+  }
+
+  /**
+   * Issues (or replaces) the client secret of the developer's approved application: 256 random
+   * bits, returned this once. The application becomes a confidential client at once; a replaced
+   * secret stops working at once.
+   */
+  async issueSecret(developer: Principal, applicationId: string, req: FastifyRequest): Promise<IssuedClientSecret> {
+    const app = await this.applications.getOwn(developer.account.id, applicationId);
+    if (!keysUsable(app.status)) throw new DomainError('conflict', `the application is ${app.status}; client secrets are issued to approved applications only`);
+    const clientSecret = randomBytes(32).toString('base64url');
+    const record: OAuthClientSecret = {
+      applicationId: app.id,
+      secretHash: this.keys.hmac(CLIENT_SECRET_HMAC_PURPOSE, clientSecret),
+      last4: clientSecret.slice(-4),
+      createdAt: new Date(),
+    };
+    await this.dataSource
+      .createQueryBuilder()
+      .insert()
+      .into(OAuthClientSecret)
+      .values(record)
+      .orUpdate(['secret_hash', 'last4', 'created_at'], ['application_id'])
+      .execute();
+    this.record('apps.oauth_secret.issue', developer, app, req, { last4: record.last4 });
+    return { clientId: app.id, clientSecret, last4: record.last4, createdAt: record.createdAt };
+  }
+
+  /** Removes the secret: the application is a public client again (PKCE only). Idempotent. */
+  async deleteSecret(developer: Principal, applicationId: string, req: FastifyRequest): Promise<void> {
+    const app = await this.applications.getOwn(developer.account.id, applicationId);
+    const res = await this.dataSource.getRepository(OAuthClientSecret).delete({ applicationId: app.id });
+    if (res.affected) this.record('apps.oauth_secret.delete', developer, app, req, {});
+  }
+
+  async secretOf(applicationId: string): Promise<OAuthClientSecret | null> {
+    return this.dataSource.getRepository(OAuthClientSecret).findOneBy({ applicationId });
+  }
+
+  private record(type: string, developer: Principal, app: Application, req: FastifyRequest, extra: Record<string, unknown>): void {
+    this.audit.record({ type, outcome: 'info', login: developer.account.login, accountId: developer.account.id, detail: { applicationId: app.id, name: app.name, ...extra }, request: req });
+  }
+}
+
+function parseUris(raw: string | string[] | null): string[] {
+  if (Array.isArray(raw)) return raw;
+  try {
+    const v = JSON.parse(raw ?? '[]') as unknown;
+    return Array.isArray(v) ? v.filter((u): u is string => typeof u === 'string') : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,42 @@
+import { Injectable, Optional } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { AuditService } from '../audit/audit.service.js';
+import { LoginService } from '../auth/login.service.js';
+import { SubloginLookup } from '../auth/sublogin-lookup.js';
+import { ThrottleService } from '../auth/throttle.service.js';
+import { PasswordHasher } from '../crypto/password-hasher.js';
+import { DomainError } from '../errors/domain-error.js';
+import type { Subject } from './core/subject.js';
+
+/**
+ * Sign-in on the OAuth login page (SPEC §4.4): an account with its login password (LoginService:
+ * throttled and audited like `POST /auth/login`), or a sublogin with its own password, throttled
+ * and audited the same way. Every failure is the same `invalid_credentials` after the same work.
+ */
+@Injectable()
+export class OAuthLoginService {
+  constructor(
+    private readonly login: LoginService,
+    private readonly throttle: ThrottleService,
+    private readonly hasher: PasswordHasher,
+    private readonly audit: AuditService,
+    @Optional() private readonly sublogins?: SubloginLookup,
+  ) {}
+
+  async verify(login: string, password: string, req: FastifyRequest): Promise<Subject & { login: string }> {
+    if (!login.includes('-')) {
+      const account = await this.login.verifyLoginPassword(login, password, req);
+      return { accountId: account.id, subloginId: null, login: account.login };
+    }
+    await this.throttle.check(login, req);
+    const found = (await this.sublogins?.findForAuth(login)) ?? null;
+    const ok = await this.hasher.verifyOrDummy(found?.sublogin.passwordHash, password);
+    if (!found || !ok || !found.sublogin.enabled || found.customer.status !== 'active') {
+      const failure = await this.throttle.recordFailure(login, password, req);
+      this.audit.record({ type: 'auth.login', outcome: 'failure', login, accountId: found?.customer.id ?? null, code: 'invalid_credentials', detail: { via: 'oauth', repeats: failure.repeats, credential: failure.fingerprintId }, request: req });
+      throw new DomainError('invalid_credentials', 'invalid login or password');
+    }
+    this.audit.record({ type: 'auth.login', outcome: 'success', login, accountId: found.customer.id, detail: { via: 'oauth' }, request: req });
+    return { accountId: found.customer.id, subloginId: found.sublogin.id, login: found.sublogin.login };
+  }
+}

@@ -1,0 +1,98 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import type {} from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Auth, CurrentPrincipal, Public } from '../auth/auth.decorators.js';
+import { LoginDto } from '../auth/dto/login.dto.js';
+import { LoginService } from '../auth/login.service.js';
+import type { Principal } from '../auth/principal.js';
+import { CSRF_COOKIE, SESSION_COOKIE, SessionsService } from '../auth/sessions.service.js';
+import { assertSecureTransport } from '../auth/tls-policy.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/app-config.token.js';
+import { constantTimeEqual, randomToken } from '../crypto/secrets.js';
+import { DomainError } from '../errors/domain-error.js';
+import { safeNextPath } from './core/next-path.js';
+import { type FormBody, formFields, validateAs } from './forms.js';
+import { noticeText } from './notices.js';
+import { signInPage } from './views/sign-in.view.js';
+import { WebPages } from './web-pages.decorator.js';
+import { Page, SeeOther, type WebResult } from './web-result.js';
+
+/**
+ * The sign-in form's own token (double submit, before any session exists): without it, another
+ * site could post its own credentials to this form and sign the visitor in as the attacker
+ * (login CSRF), to read what they then upload. Scoped to the sign-in path.
+ */
+const SIGN_IN_COOKIE = 'portcullis_signin';
+const SIGN_IN_FIELD = '_signin';
+
+/** Sign in and out in the browser: the same sessions and cookies as `POST /auth/login` (SPEC §4.6). */
+@WebPages()
+@Controller()
+export class SessionPagesController {
+  constructor(
+    private readonly login: LoginService,
+    private readonly sessions: SessionsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get()
+  @Public()
+  home(): WebResult {
+    return new SeeOther('/mypage');
+  }
+
+  @Get('sign-in')
+  @Public()
+  form(@Query('next') next: unknown, @Query('notice') notice: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): WebResult {
+    return new Page(signInPage({ formToken: this.issueFormToken(req, reply), next: safeNextPath(next), notice: noticeText(notice) }));
+  }
+
+  @Post('sign-in')
+  @Public()
+  @HttpCode(200)
+  async signIn(@Body() body: FormBody, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<WebResult> {
+    assertSecureTransport(req, this.config);
+    const fields = formFields(body);
+    const next = safeNextPath(fields.next);
+    const again = (status: number, error: string, headers: Record<string, string> = {}) =>
+      new Page(signInPage({ formToken: this.issueFormToken(req, reply), next, login: fields.login?.slice(0, 100), error }), status, headers);
+
+    const cookieToken = req.cookies?.[SIGN_IN_COOKIE];
+    if (!cookieToken || !fields[SIGN_IN_FIELD] || !constantTimeEqual(cookieToken, fields[SIGN_IN_FIELD])) {
+      return again(403, 'The sign-in form had expired. Please sign in again.');
+    }
+    const input = await validateAs(LoginDto, { login: fields.login, password: fields.password });
+    if (!input.ok) return again(400, 'Enter your login and password.');
+    let account;
+    try {
+      account = await this.login.verifyLoginPassword(input.value.login, input.value.password, req);
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'invalid_credentials') return again(401, 'Wrong login or password.');
+      if (err instanceof DomainError && err.code === 'too_many_requests') return again(429, 'Too many failed attempts. Please wait a while and try again.', { ...err.headers });
+      throw err;
+    }
+    const { token, csrfToken } = await this.sessions.create(account, req);
+    // The same cookies as AuthController.signIn: the API and the pages share the session.
+    const secure = req.protocol === 'https';
+    const maxAge = this.config.sessionTtlSeconds;
+    reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge });
+    reply.setCookie(CSRF_COOKIE, csrfToken, { httpOnly: false, sameSite: 'lax', secure, path: '/', maxAge });
+    reply.clearCookie(SIGN_IN_COOKIE, { path: '/sign-in' });
+    return new SeeOther(next);
+  }
+
+  @Post('sign-out')
+  @Auth('session')
+  async signOut(@CurrentPrincipal() p: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<WebResult> {
+    if (p.sessionId) await this.sessions.destroy(p.sessionId);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(CSRF_COOKIE, { path: '/' });
+    return new SeeOther('/sign-in?notice=signed-out');
+  }
+
+  private issueFormToken(req: FastifyRequest, reply: FastifyReply): string {
+    const token = randomToken(24);
+    reply.setCookie(SIGN_IN_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: req.protocol === 'https', path: '/sign-in', maxAge: 3600 });
+    return token;
+  }
+}
