@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, hash, hkdfSync, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Constant-time string comparison; lengths leak, contents don't. */
 export function constantTimeEqual(a: string, b: string): boolean {
@@ -66,13 +66,14 @@ export class KeyRing {
  * every listed key opens.
  */
 export class SecretBox {
-  private readonly keys: Map<string, Buffer>;
-  private readonly current: { id: string; key: Buffer };
+  // KeyObjects, imported once: a raw Buffer would be imported again on every call (OTP hot path).
+  private readonly keys: Map<string, KeyObject>;
+  private readonly current: { id: string; key: KeyObject };
 
   constructor(keys: readonly Buffer[]) {
     if (keys.length === 0) throw new Error('SecretBox needs a key');
-    this.keys = new Map(keys.map((k) => [keyId(k), k]));
-    this.current = { id: keyId(keys[0]!), key: keys[0]! };
+    this.keys = new Map(keys.map((k) => [keyId(k), createSecretKey(k)]));
+    this.current = { id: keyId(keys[0]!), key: createSecretKey(keys[0]!) };
   }
 
   seal(plain: string): string {

@@ -12,6 +12,8 @@ import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { KeyRing } from '../crypto/secrets.js';
 import { DomainError } from '../errors/domain-error.js';
+import { CredentialEvents } from '../shared-state/credential-events.js';
+import { TaggedCache } from '../shared-state/tagged-cache.js';
 import { checkOtpTime, OtpError, otpReplayKey, type ParsedOtp, parseOtp, verifyOtpAuth } from './core/otp-token.js';
 import { OtpReplayStore } from './otp-replay.store.js';
 
@@ -30,8 +32,15 @@ export class OtpVerifier {
     private readonly throttle: ThrottleService,
     private readonly replay: OtpReplayStore,
     private readonly audit: AuditService,
+    credentialEvents: CredentialEvents,
     @Optional() private readonly sublogins?: SubloginLookup,
-  ) {}
+  ) {
+    this.cache = new TaggedCache(config.verifyCacheTtlSeconds * 1000);
+    credentialEvents.onChange((login) => this.cache.dropTag(login));
+  }
+
+  /** Who a login is and its sealed secret, so an OTP costs no database read but the replay claim. */
+  private readonly cache: TaggedCache<SealedCredential>;
 
   async verify(raw: unknown, req: FastifyRequest): Promise<Principal> {
     let otp: ParsedOtp;
@@ -62,14 +71,26 @@ export class OtpVerifier {
 
   /** The principal and the plain secret the OTP's MAC is made with, or null. */
   private async resolve(login: string): Promise<{ principal: Principal; secret: string } | null> {
+    const generation = this.cache.generation();
+    let found: SealedCredential | null | undefined = this.cache.get(login);
+    if (found === undefined) {
+      found = await this.load(login);
+      // Tagged with the login and its customer's: any credential change drops it (CredentialEvents).
+      if (found) this.cache.set(login, found, [login, found.principal.account.login], generation);
+    }
+    if (!found) return null;
+    const secret = this.keys.secretBox.open(found.box);
+    return secret === null ? null : { principal: found.principal, secret };
+  }
+
+  /** The principal and the sealed secret, from the database. */
+  private async load(login: string): Promise<SealedCredential | null> {
     if (login.includes('-')) {
       const found = await this.sublogins?.findForAuth(login);
       if (!found || !found.sublogin.enabled || found.customer.status !== 'active' || !found.sublogin.passwordBox) return null;
-      const secret = this.keys.secretBox.open(found.sublogin.passwordBox);
-      if (secret === null) return null;
       const { sublogin, customer } = found;
       return {
-        secret,
+        box: sublogin.passwordBox!,
         principal: { method: 'otp', account: { id: customer.id, login: customer.login, role: 'user' }, sublogin: { id: sublogin.id, login: sublogin.login, name: sublogin.name }, application: null, scopes: null },
       };
     }
@@ -78,10 +99,15 @@ export class OtpVerifier {
     const connection = await this.connections.findOneBy({ accountId: account.id });
     // OTP takes the same secret as Basic; a `disabled` connection has none.
     const box = connection?.state === 'issued' ? connection.passwordBox : connection?.state === 'legacy' ? account.passwordBox : null;
-    const secret = box ? this.keys.secretBox.open(box) : null;
-    if (secret === null) return null;
-    return { secret, principal: { method: 'otp', account: { id: account.id, login: account.login, role: account.role }, sublogin: null, application: null, scopes: null } };
+    if (!box) return null;
+    return { box, principal: { method: 'otp', account: { id: account.id, login: account.login, role: account.role }, sublogin: null, application: null, scopes: null } };
   }
+}
+
+interface SealedCredential {
+  principal: Principal;
+  /** Secret-box copy of the login's Basic secret; opened per request, never cached in the clear. */
+  box: string;
 }
 
 const messages = {

@@ -85,6 +85,18 @@ describe('one-time passwords LOGIN:EXPIRE:SALT:AUTH', () => {
     expect((await get(makeOtp('shortlived', 'shortlived-pass', now() + 60, salt()))).body.code).toBe('invalid_credentials');
   });
 
+  it('follows a change of the secret at once (the cached credential is dropped)', async () => {
+    await admin.post('/api/admin/accounts', { json: { login: 'rotator', password: 'rotator-password', email: 'r@example.com', registeredAt: '2020-01-01T00:00:00Z' } });
+    expect((await get(makeOtp('rotator', 'rotator-password', now() + 60, salt()))).status).toBe(200);
+    const me = t.client();
+    await me.login('rotator', 'rotator-password');
+    const issued = (await me.post('/api/me/app-connection/reissue')).body.password as string;
+    expect((await get(makeOtp('rotator', 'rotator-password', now() + 60, salt()))).body.code).toBe('invalid_credentials');
+    expect((await get(makeOtp('rotator', issued, now() + 60, salt()))).status).toBe(200);
+    await me.post('/api/me/app-connection/disable');
+    expect((await get(makeOtp('rotator', issued, now() + 60, salt()))).body.code).toBe('invalid_credentials');
+  });
+
   it('accepts one token exactly once under 200 concurrent requests', async () => {
     const otp = makeOtp('legacy', 'legacy-password', now() + 120, salt(), 'hmac-sha256');
     const results = await Promise.all(Array.from({ length: 200 }, () => get(otp)));
