@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import autocannon from 'autocannon';
 import { makeOtp } from '../dist/src/otp/core/otp-token.js';
+import { obtainTokens } from '../scripts/oauth-token.mjs';
 import { aclBench } from './acl.mjs';
 import { setupTarget } from './setup.mjs';
 
@@ -23,11 +24,17 @@ async function startServer(env = {}) {
   throw new Error(`server did not start: ${out}`);
 }
 
-async function measure(url, path, headers = {}, setupRequest) {
-  // A short warm-up fills caches and JIT; then the measured run.
-  const requests = setupRequest ? [{ setupRequest }] : undefined;
-  await autocannon({ url: url + path, headers, requests, connections: CONNECTIONS, duration: 1 });
-  const r = await autocannon({ url: url + path, headers, requests, connections: CONNECTIONS, duration: DURATION });
+async function measure(url, path, headers = {}, setupRequest, extra = {}) {
+  // A short warm-up fills caches and JIT; then the measured run. `extra.hooks(run)` gives a run
+  // its own setupRequest/onResponse (run 0 = warm-up, 1 = measured).
+  const opts = (run) => {
+    const hooks = extra.hooks?.(run) ?? {};
+    const setup = hooks.setupRequest ?? setupRequest;
+    const requests = setup || hooks.onResponse ? [{ setupRequest: setup, onResponse: hooks.onResponse }] : undefined;
+    return { url: url + path, headers, requests, connections: CONNECTIONS, ...(extra.method ? { method: extra.method } : {}) };
+  };
+  await autocannon({ ...opts(0), duration: 1 });
+  const r = await autocannon({ ...opts(1), duration: DURATION });
   const bad = r.non2xx + r.errors + r.timeouts;
   if (bad > 0) throw new Error(`${path}: ${bad} failed requests`);
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
@@ -46,17 +53,69 @@ const scenarios = [
     path: '/api/whoami',
     setupRequest: (req) => ({ ...req, path: `/api/whoami?otp=${encodeURIComponent(makeOtp('bench', 'bench-password', Math.floor(Date.now() / 1000) + 300, `s${++otpCounter}`))}` }),
   },
+  {
+    name: 'Bearer (OAuth, cached token check) + the app\'s API key: GET /api/whoami',
+    path: '/api/whoami',
+    // The token of the refresh scenario's last grant: that one is never refreshed before this runs.
+    headers: (target) => ({ authorization: `Bearer ${target.oauth.at(-1).access_token}`, 'x-api-key': target.oauth.at(-1).api_key }),
+  },
+  {
+    // Refresh tokens rotate on every use (and a reused one revokes the grant), so each
+    // connection walks its own grant's chain: one grant per connection, the new refresh token
+    // of each answer sent in that connection's next request.
+    name: 'Token endpoint, refresh_token grant (rotation): POST /oauth/token',
+    path: '/oauth/token',
+    method: 'POST',
+    headers: () => ({ 'content-type': 'application/x-www-form-urlencoded' }),
+    refreshChains: true,
+  },
   { name: 'Basic, cache off (argon2id every request)', path: '/api/whoami', headers: { authorization: basic }, env: { VERIFY_CACHE_TTL: '0' } },
 ];
 
 let otpCounter = 0;
+
+/**
+ * autocannon hooks for the refresh scenario. Refresh tokens rotate on every use, so a request
+ * takes a grant's latest refresh token from a pool and its answer puts the new one back: no
+ * token is ever sent twice (autocannon's per-connection context does not outlive a request).
+ * Each run (warm-up, measured) gets grants of its own: a request still in flight when a run
+ * stops has rotated its token without us seeing the answer, and reusing it would (rightly)
+ * revoke the grant.
+ */
+function refreshChains(grantSets) {
+  return {
+    method: 'POST',
+    hooks: (run) => {
+      const pool = grantSets[run].map((g) => ({ rt: g.refresh_token, clientId: g.client_id }));
+      return {
+        setupRequest: (req, context) => {
+          const g = pool.shift();
+          if (!g) throw new Error('refresh scenario: no refresh token free (more requests in flight than grants)');
+          context.clientId = g.clientId;
+          return { ...req, method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: g.rt, client_id: g.clientId }).toString() };
+        },
+        onResponse: (status, body, context) => {
+          if (status === 200) pool.push({ rt: JSON.parse(body).refresh_token, clientId: context.clientId });
+          else if (!refreshChains.reported && (refreshChains.reported = true)) console.error(`token endpoint: ${status} ${body}`); // the run fails on non-2xx
+        },
+      };
+    },
+  };
+}
+
 const rows = [];
 const cached = await startServer();
 try {
   const target = await setupTarget(cached.url);
+  // OAuth grants through the real code + PKCE flow (scope file:read): two per connection for
+  // each of the refresh scenario's two runs.
+  target.oauth = [];
+  for (let i = 0; i < 4 * CONNECTIONS; i++) {
+    target.oauth.push(await obtainTokens({ base: cached.url, adminPassword: 'bench-operator-password', login: 'bench', password: 'bench-password', scope: 'file:read' }));
+  }
   for (const s of scenarios.filter((s) => !s.env)) {
     const headers = typeof s.headers === 'function' ? s.headers(target) : s.headers;
-    rows.push({ ...s, ...(await measure(cached.url, s.path, headers, s.setupRequest)) });
+    rows.push({ ...s, ...(await measure(cached.url, s.path, headers, s.setupRequest, s.refreshChains ? refreshChains([target.oauth.slice(0, 2 * CONNECTIONS), target.oauth.slice(2 * CONNECTIONS)]) : { method: s.method })) });
   }
 } finally {
   await cached.stop();

@@ -199,12 +199,12 @@ export class AreaStorage {
     const created = await this.ensureParent(abs, opts.createParents ?? false);
     let result;
     try {
-      result = await writeFileAtomic(abs, source, { maxBytes: opts.maxBytes, signal: opts.signal });
+      result = await writeFileAtomic(abs, source, { maxBytes: opts.maxBytes, signal: opts.signal, sha256: opts.sha256 });
     } catch (err) {
       await removeCreatedDirs(created, path.dirname(abs));
       throw toStorageError(err, 'conflict');
     }
-    return { entry: await this.entryAt(canonical, abs), created: !existing, bytes: result.bytes, sha256: result.sha256 };
+    return { entry: await this.entryAt(canonical, abs), created: !existing, bytes: result.bytes, ...(result.sha256 === undefined ? {} : { sha256: result.sha256 }) };
   }
 
   async mkdir(userPath: string, opts: { parents?: boolean } = {}): Promise<StorageEntry> {

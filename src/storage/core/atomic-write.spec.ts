@@ -40,10 +40,28 @@ async function expectUntouched(): Promise<void> {
 const tempName = () => `.portcullis-upload-${'0123456789abcdef'.repeat(2)}`;
 
 describe('writeFileAtomic', () => {
-  it('replaces the content and reports size and SHA-256', async () => {
-    const res = await writeFileAtomic(target, chunks('hello ', 'world'));
+  it('replaces the content and reports size and, when asked, SHA-256', async () => {
+    const res = await writeFileAtomic(target, chunks('hello ', 'world'), { sha256: true });
     expect(await readFile(target, 'utf8')).toBe('hello world');
     expect(res).toEqual({ bytes: 11, sha256: createHash('sha256').update('hello world').digest('hex') });
+    expect(await tempFilesIn(dir)).toEqual([]);
+    expect(await writeFileAtomic(target, chunks('no ', 'hash'))).toEqual({ bytes: 7 });
+    expect(await readFile(target, 'utf8')).toBe('no hash');
+  });
+
+  it('writes many small chunks in order across batches (and a Uint8Array that is a view)', async () => {
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < 3000; i++) parts.push(Buffer.alloc(1000 + (i % 7), i % 251));
+    const backing = new Uint8Array(4096).fill(9);
+    parts.push(backing.subarray(100, 300));
+    const expected = Buffer.concat(parts);
+    async function* source() {
+      for (const p of parts) yield p;
+    }
+    const res = await writeFileAtomic(target, source(), { sha256: true });
+    expect(res.bytes).toBe(expected.byteLength);
+    expect(res.sha256).toBe(createHash('sha256').update(expected).digest('hex'));
+    expect((await readFile(target)).equals(expected)).toBe(true);
     expect(await tempFilesIn(dir)).toEqual([]);
   });
 
