@@ -37,6 +37,20 @@ export default defineConfig({
         },
       },
       {
+        // The built service (dist/) as a child process: the database unreachable at start, SIGTERM
+        // and kill -9 during uploads. `npm run test:faults` builds first; .ci/run runs it after its
+        // build, on PostgreSQL (PORTCULLIS_TEST_POSTGRES), else SQLite.
+        oxc,
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.faults-spec.ts'],
+          environment: 'node',
+          testTimeout: 90_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
         // Several app instances on one PostgreSQL database and one Redis: run by .ci/run, which
         // provides PORTCULLIS_TEST_POSTGRES and PORTCULLIS_TEST_REDIS (the suite fails without them).
         oxc,

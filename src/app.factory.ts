@@ -92,6 +92,22 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.enableShutdownHooks();
 
   setupSwaggerUi(app, buildOpenApiDocument(app));
+  // Connections cut at shutdown (at the end of main.ts's grace period) emit their responses'
+  // 'close' — when a request is accounted — in the event loop's close phase, after the server
+  // reports closed: two turns of the loop let those land before the statistics and audit are
+  // written. onClose hooks run last-registered first, so this one, registered after theirs, runs
+  // before them (and after the server's own close, which Fastify registers at ready).
+  fastify.addHook('onClose', (_instance, done) => void setImmediate(() => setImmediate(done)));
+  // server.close() ends the keep-alive connections idle at that moment; one whose response was
+  // still being written stays open, idle, for keepAliveTimeout (72 s) after it, holding the
+  // shutdown past a supervisor's SIGKILL. While closing, idle connections are ended as they appear.
+  fastify.addHook('preClose', (done) => {
+    const server = fastify.server;
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    sweep.unref();
+    server.once('close', () => clearInterval(sweep));
+    done();
+  });
   await app.init();
   return app;
 }

@@ -82,7 +82,8 @@ export class BearerTokens implements OnModuleInit {
     private readonly credentialEvents: CredentialEvents,
     private readonly audit: AuditService,
   ) {
-    this.cache = new TaggedCache(config.verifyCacheTtlSeconds * 1000, MAX_ENTRIES);
+    // Fails closed while broadcasts may go unheard (see TaggedCache).
+    this.cache = new TaggedCache(config.verifyCacheTtlSeconds * 1000, MAX_ENTRIES, credentialEvents);
   }
 
   get hits(): number {

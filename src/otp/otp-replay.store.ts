@@ -9,9 +9,14 @@ import { OtpUsed } from './otp-used.entity.js';
 
 /**
  * "Accepted at most once" (SPEC §4.5), across concurrent requests and instances. With Redis the
- * claim is an atomic SET NX PX; without it, a primary-key insert in the shared database. Either
- * way the record lives until EXPIRE, so the set stays bounded. A store that cannot answer fails
- * closed (503): an OTP is never accepted without its claim.
+ * claim is an atomic SET NX PX, and the winner also records it in the database; without Redis,
+ * the primary-key insert in the shared database is the claim. Either way the record lives until
+ * EXPIRE, so the set stays bounded. A store that cannot answer fails closed (503): an OTP is never
+ * accepted without its claim — with Redis configured and down, OTPs are refused until it is back.
+ *
+ * Why the database record with Redis too: Redis decides races cheaply, but a Redis that restarts
+ * without persistence forgets its keys, and every token used in the last OTP_MAX_TTL would be new
+ * again. The insert (one per accepted OTP; replays never reach it) keeps the claim durable.
  */
 @Injectable()
 export class OtpReplayStore {
@@ -27,7 +32,7 @@ export class OtpReplayStore {
   async claim(tokenHash: string, expiresAt: Date): Promise<boolean> {
     const ttlMs = Math.max(1_000, expiresAt.getTime() - Date.now() + 1_000);
     try {
-      if (this.config.redisUrl) return await this.state.setIfAbsent(`otp:${tokenHash}`, ttlMs);
+      if (this.config.redisUrl && !(await this.state.setIfAbsent(`otp:${tokenHash}`, ttlMs))) return false;
       await this.used.insert({ tokenHash, expiresAt: new Date(Date.now() + ttlMs) });
       if (++this.claimsSincePrune >= 1000) this.prune();
       return true;

@@ -35,7 +35,8 @@ export class OtpVerifier {
     credentialEvents: CredentialEvents,
     @Optional() private readonly sublogins?: SubloginLookup,
   ) {
-    this.cache = new TaggedCache(config.verifyCacheTtlSeconds * 1000);
+    // Fails closed while broadcasts may go unheard (see TaggedCache).
+    this.cache = new TaggedCache(config.verifyCacheTtlSeconds * 1000, undefined, credentialEvents);
     credentialEvents.onChange((login) => this.cache.dropTag(login));
   }
 

@@ -1,4 +1,4 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Dirent } from 'node:fs';
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,11 +23,13 @@ const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
  * use. `area()` hands out an AreaStorage for one account's area; all path checks happen there.
  */
 @Injectable()
-export class StorageService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class StorageService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(StorageService.name);
   readonly root: string;
   readonly maxUploadBytes: number;
   private sweep: Promise<void> = Promise.resolve();
+  /** Uploads under way (see onApplicationShutdown). */
+  private readonly writes = new Set<Promise<unknown>>();
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.root = path.resolve(config.storageDir);
@@ -49,8 +51,18 @@ export class StorageService implements OnApplicationBootstrap, BeforeApplication
     await this.sweep;
   }
 
+  /**
+   * After the HTTP server has closed (every connection ended, the ones still uploading cut at the
+   * end of the shutdown grace period): waits for the uploads those connections carried to settle,
+   * so an aborted one has removed its temp file before the process exits (SIGTERM leaves no
+   * partial file behind; only kill -9 does, and the start-up sweep removes that).
+   */
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.writes]);
+  }
+
   area(accountId: string, area: StorageAreaName): AreaStorage {
-    return new AreaStorage(this.areaRoot(accountId, area));
+    return new TrackedAreaStorage(this.areaRoot(accountId, area), this.writes);
   }
 
   /** Bytes, files and folders stored per area (temp files not counted; links not followed). */
@@ -64,6 +76,24 @@ export class StorageService implements OnApplicationBootstrap, BeforeApplication
     if (!ACCOUNT_ID.test(accountId)) throw new Error('invalid account id for storage');
     if (!STORAGE_AREAS.includes(area)) throw new Error('invalid storage area');
     return path.join(this.root, accountId, area);
+  }
+}
+
+/** An AreaStorage whose writes StorageService can wait for at shutdown. */
+class TrackedAreaStorage extends AreaStorage {
+  constructor(
+    root: string,
+    private readonly inFlight: Set<Promise<unknown>>,
+  ) {
+    super(root);
+  }
+
+  override write(...args: Parameters<AreaStorage['write']>): ReturnType<AreaStorage['write']> {
+    const writing = super.write(...args);
+    this.inFlight.add(writing);
+    const settled = () => this.inFlight.delete(writing);
+    writing.then(settled, settled);
+    return writing;
   }
 }
 
