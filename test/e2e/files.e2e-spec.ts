@@ -46,8 +46,16 @@ describe('file API: /api/file/*', () => {
     expect(await readFile(join(outsideDir, 'secret.txt'), 'utf8')).toBe('top secret');
   }
 
+  /** Upload temp files under `dir`. A recursive listing that meets a folder being removed (a failed
+   *  upload removes the parents it made) is read again. */
   async function tempFilesUnder(dir: string): Promise<string[]> {
-    return (await readdir(dir, { recursive: true })).filter((n) => /(^|\/)\.portcullis-/.test(n));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await readdir(dir, { recursive: true })).filter((n) => /(^|\/)\.portcullis-/.test(n));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 5) throw err;
+      }
+    }
   }
 
   it('needs credentials', async () => {
