@@ -4,10 +4,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matrixValues, stripMatrixParams } from '../../src/api-keys/core/matrix-params.js';
 import { makeOtp } from '../../src/otp/core/otp-token.js';
-import type { TestApp } from '../support/test-app.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 import type { TestEnv } from '../support/test-env.js';
 import { type CorpusCase, evalExpr, loadCorpus, template, templateDeep, type Vars } from './support/cases.js';
-import { startCorpusApp } from './support/app.js';
 import { buildFixture, FILES, type Fixture } from './support/fixture.js';
 import { type RawHttpResponse, sendRaw } from './support/raw-http.js';
 import { snapshotState, type StateSnapshot } from './support/state.js';
@@ -41,7 +40,8 @@ describe('hostile-input corpus', () => {
   const report: Array<{ id: string; status: number | string; code?: string }> = [];
 
   beforeAll(async () => {
-    t = await startCorpusApp({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD) }, { idleTimeoutMs: IDLE_TIMEOUT_MS });
+    // A short idle timeout, so that a stalled client is seen to be cut off within the test.
+    t = await startTestApp({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD) }, { idleTimeoutMs: IDLE_TIMEOUT_MS });
     port = Number(new URL(t.url).port);
     fx = await buildFixture(t);
     vars = fx.vars;

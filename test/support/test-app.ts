@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AccountsService } from '../../src/accounts/accounts.service.js';
 import { ensureBootstrapAdmin } from '../../src/accounts/bootstrap-admin.js';
-import { createApp } from '../../src/app.factory.js';
+import { createApp, type CreateAppOptions } from '../../src/app.factory.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.js';
 import { ADMIN_PASSWORD, createTestEnv, type TestEnv } from './test-env.js';
 import { HttpClient } from './http-client.js';
@@ -17,9 +17,9 @@ export interface TestApp {
 }
 
 /** Boots the real service on a loopback port, as main.ts does. */
-export async function startApp(env: Record<string, string>): Promise<TestApp> {
+export async function startApp(env: Record<string, string>, options: CreateAppOptions = {}): Promise<TestApp> {
   const config = loadConfig(env);
-  const app = await createApp(config);
+  const app = await createApp(config, options);
   await ensureBootstrapAdmin(app.get(AccountsService), config);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.getHttpServer().address();
@@ -40,9 +40,9 @@ export async function startApp(env: Record<string, string>): Promise<TestApp> {
 }
 
 /** One app on its own fresh state; `stop()` closes it and drops the state. */
-export async function startTestApp(extraEnv: Record<string, string> = {}): Promise<TestApp & { env: TestEnv; stop(): Promise<void> }> {
+export async function startTestApp(extraEnv: Record<string, string> = {}, options: CreateAppOptions = {}): Promise<TestApp & { env: TestEnv; stop(): Promise<void> }> {
   const env = await createTestEnv(extraEnv);
-  const app = await startApp(env.env);
+  const app = await startApp(env.env, options);
   return {
     ...app,
     env,
