@@ -4,12 +4,14 @@ import type { DataSource } from 'typeorm';
 import { Account } from '../accounts/account.entity.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
+import { KeyRing } from '../crypto/secrets.js';
 import { CredentialEvents } from '../shared-state/credential-events.js';
 import { SharedState } from '../shared-state/shared-state.js';
 import { TaggedCache } from '../shared-state/tagged-cache.js';
 import { ApiKeyBlock } from './api-key-block.entity.js';
 import { ApiKey, type ApiKeyStatus } from './api-key.entity.js';
 import { Application } from './application.entity.js';
+import { API_KEY_HMAC_PURPOSE } from './core/api-key-format.js';
 import type { ApplicationStatus } from './core/application-lifecycle.js';
 
 /** What the ApiKeyGuard needs to know about a key: its application, both statuses, and who blocked the app. */
@@ -26,8 +28,8 @@ export interface KnownKey {
 const CHANNEL = 'api-keys-changed';
 
 /**
- * The hot path of the ApiKeyGuard: key hash → key, application and blocks, in memory, so that a
- * request with an API key costs one HMAC and one Map probe.
+ * The hot path of the ApiKeyGuard: presented key → key, application and blocks, in memory, so
+ * that a request with an API key costs one string hash (KeyRing.lookupKey) and one Map probe.
  *
  * Every change that can alter an answer — approve, reject, revoke, issue, rotate, block,
  * unblock — is announced with the application's id on the SharedState broadcast; every
@@ -48,6 +50,7 @@ export class ApiKeyCache implements OnModuleInit {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly state: SharedState,
     private readonly credentialEvents: CredentialEvents,
+    private readonly keys: KeyRing,
   ) {
     // Fails closed while broadcasts may go unheard (see TaggedCache).
     this.cache = new TaggedCache(config.verifyCacheTtlSeconds * 1000, undefined, state);
@@ -67,14 +70,15 @@ export class ApiKeyCache implements OnModuleInit {
     this.credentialEvents.onChange((login) => this.dropOwner(login));
   }
 
-  /** The remembered answer for a key hash: a key, null (no such key), or undefined (not known here). */
-  cached(hash: string): KnownKey | null | undefined {
-    return this.cache.get(hash);
+  /** The remembered answer for a well-formed key: a key, null (no such key), or undefined (not known here). */
+  cached(presented: string): KnownKey | null | undefined {
+    return this.cache.get(this.keys.lookupKey('api-key-cache', presented));
   }
 
-  /** One indexed read; remembers the answer unless something changed while reading. */
-  async load(hash: string): Promise<KnownKey | null> {
+  /** One indexed read by the key's stored HMAC; remembers the answer unless something changed while reading. */
+  async load(presented: string): Promise<KnownKey | null> {
     const generation = this.cache.generation();
+    const hash = this.keys.hmac(API_KEY_HMAC_PURPOSE, presented);
     const rows = await this.dataSource
       .createQueryBuilder()
       .select('k.id', 'key_id')
@@ -101,7 +105,7 @@ export class ApiKeyCache implements OnModuleInit {
         }
       : null;
     const tags = key ? [`app:${key.application.id}`, `owner:${key.ownerLogin}`] : [];
-    this.cache.set(hash, key, tags, generation);
+    this.cache.set(this.keys.lookupKey('api-key-cache', presented), key, tags, generation);
     return key;
   }
 

@@ -68,27 +68,30 @@ export class ApiKeyGuard implements CanActivate {
       );
     }
 
-    const hash = this.keyRing.hmac(API_KEY_HMAC_PURPOSE, presented.key);
-    const cached = this.cache.cached(hash);
-    const key = cached !== undefined ? cached : await this.cache.load(hash);
-    const fingerprint = hash.slice(0, 12);
+    const cached = this.cache.cached(presented.key);
+    const key = cached !== undefined ? cached : await this.cache.load(presented.key);
     if (!key || key.keyStatus !== 'active' || !keysUsable(key.application.status)) {
-      this.usage.refused('api_key_invalid', principal, req, { fingerprint, ...(key ? { applicationId: key.application.id } : {}) });
+      this.usage.refused('api_key_invalid', principal, req, { fingerprint: this.fingerprint(presented.key), ...(key ? { applicationId: key.application.id } : {}) });
       throw new DomainError('api_key_invalid', 'the API key is not valid (unknown, replaced, or its application is not approved)');
     }
     if (key.blockedBy.has(principal.account.id)) {
-      this.usage.refused('api_key_blocked', principal, req, { fingerprint, applicationId: key.application.id });
+      this.usage.refused('api_key_blocked', principal, req, { fingerprint: this.fingerprint(presented.key), applicationId: key.application.id });
       throw new DomainError('api_key_blocked', `the account has blocked the application ${key.application.name}`);
     }
     // A token already names its OAuth client: a key of another application does not mix with it.
     if (principal.application && principal.application.id !== key.application.id) {
-      this.usage.refused('api_key_invalid', principal, req, { fingerprint, applicationId: key.application.id });
+      this.usage.refused('api_key_invalid', principal, req, { fingerprint: this.fingerprint(presented.key), applicationId: key.application.id });
       throw new DomainError('api_key_invalid', 'the API key belongs to another application than the token');
     }
     // A copy: the principal may be the verification cache's shared object.
     req.principal = { ...principal, application: { id: key.application.id, name: key.application.name } } satisfies Principal;
     this.usage.used(key, principal, req);
     return true;
+  }
+
+  /** Names a refused key in the audit log: a prefix of its stored HMAC, never the key. */
+  private fingerprint(key: string): string {
+    return this.keyRing.hmac(API_KEY_HMAC_PURPOSE, key).slice(0, 12);
   }
 
   /** Every value sent for the key: each configured header (each occurrence) and each `;api_key=` matrix parameter. */

@@ -7,8 +7,9 @@ import { TaggedCache } from '../shared-state/tagged-cache.js';
 import type { Principal } from './principal.js';
 
 /**
- * Remembers successful argon2id verifications for VERIFY_CACHE_TTL, keyed by an HMAC of
- * (method, login, secret) — never the secret. argon2id costs ~8 ms of CPU by design; a WebDAV
+ * Remembers successful argon2id verifications for VERIFY_CACHE_TTL, keyed by a keyed hash of
+ * (method, credential as sent) — never the secret. Keying on the header as sent lets a hit skip
+ * parsing it too; another spelling of the same credentials is just another entry. argon2id costs ~8 ms of CPU by design; a WebDAV
  * client sends its Basic header with every request, so without this the service would throttle
  * itself. Entries are tagged with the credential's login and its customer's; every credential
  * change anywhere (CredentialEvents) drops them.
@@ -25,7 +26,7 @@ export class VerificationCache extends TaggedCache<Principal> {
     credentialEvents.onChange((login) => this.dropTag(login));
   }
 
-  key(method: string, login: string, secret: string): string {
-    return this.keys.hmac('verification-cache', `${method}\0${login}\0${secret}`);
+  key(method: string, credential: string): string {
+    return this.keys.lookupKey('verification-cache', `${method}\0${credential}`);
   }
 }

@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { constantTimeEqual, KeyRing, randomToken, SecretBox } from './secrets.js';
@@ -55,6 +55,20 @@ describe('KeyRing', () => {
     expect(ring.hmac('a', 'x')).toBe(ring.hmac('a', 'x'));
     expect(ring.hmac('a', 'x')).not.toBe(ring.hmac('b', 'x'));
     expect(new KeyRing(randomBytes(32)).hmac('a', 'x')).not.toBe(ring.hmac('a', 'x'));
+  });
+
+  it('makes look-up keys that are stable, keyed, and apart per purpose', () => {
+    const ring = new KeyRing(randomBytes(32));
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (a, b) => {
+        expect(ring.lookupKey('p', a)).toBe(ring.lookupKey('p', a));
+        expect(ring.lookupKey('p', a) === ring.lookupKey('p', b)).toBe(a === b);
+        expect(ring.lookupKey('p', a)).not.toBe(ring.lookupKey('q', a));
+      }),
+    );
+    // Not computable without the master key: neither a plain hash nor another ring's key.
+    expect(ring.lookupKey('p', 'Basic YTpi')).not.toBe(createHash('sha256').update('Basic YTpi').digest('base64'));
+    expect(new KeyRing(randomBytes(32)).lookupKey('p', 'Basic YTpi')).not.toBe(ring.lookupKey('p', 'Basic YTpi'));
   });
 });
 

@@ -26,6 +26,7 @@ export function sha256Hex(data: string | Buffer): string {
  */
 export class KeyRing {
   private readonly hmacPads = new Map<string, { inner: Buffer; outer: Buffer }>();
+  private readonly lookupPrefixes = new Map<string, string>();
   readonly secretBox: SecretBox;
 
   constructor(private readonly master: Buffer) {
@@ -52,6 +53,18 @@ export class KeyRing {
     const message = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const inner = hash('sha256', Buffer.concat([pads.inner, message]), 'buffer');
     return hash('sha256', Buffer.concat([pads.outer, inner]), 'hex');
+  }
+
+  /**
+   * A keyed SHA-256 of `data` for in-memory look-ups only (cache keys), never stored or sent.
+   * A cache key must not reveal the credential it stands for, but it needs no MAC's forgery
+   * resistance (nobody presents one to be checked), so one hash over a string does: no Buffers
+   * to allocate and collect on every request, which under load cost more than the hashing.
+   */
+  lookupKey(purpose: string, data: string): string {
+    let prefix = this.lookupPrefixes.get(purpose);
+    if (prefix === undefined) this.lookupPrefixes.set(purpose, (prefix = this.derive(`lookup:${purpose}`).toString('hex')));
+    return hash('sha256', prefix + data, 'base64');
   }
 
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, type Repository } from 'typeorm';
+import type { Database, Statement } from 'better-sqlite3';
+import type { Repository } from 'typeorm';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { DomainError } from '../errors/domain-error.js';
@@ -21,6 +22,7 @@ import { OtpUsed } from './otp-used.entity.js';
 @Injectable()
 export class OtpReplayStore {
   private claimsSincePrune = 0;
+  private sqliteInsert?: Statement<[string, number]>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -33,12 +35,27 @@ export class OtpReplayStore {
     const ttlMs = Math.max(1_000, expiresAt.getTime() - Date.now() + 1_000);
     try {
       if (this.config.redisUrl && !(await this.state.setIfAbsent(`otp:${tokenHash}`, ttlMs))) return false;
-      await this.used.insert({ tokenHash, expiresAt: new Date(Date.now() + ttlMs) });
+      await this.insertClaim(tokenHash, Date.now() + ttlMs);
       if (++this.claimsSincePrune >= 1000) this.prune();
       return true;
     } catch (err) {
-      if (err instanceof QueryFailedError && isUniqueViolation(err)) return false;
+      if (isUniqueViolation(err)) return false;
       throw new DomainError('service_unavailable', 'one-time passwords cannot be checked right now');
+    }
+  }
+
+  /**
+   * The claim's insert as plain SQL, on every accepted OTP: TypeORM's insert builder cost several
+   * times the insert itself. On SQLite, a statement prepared once on the connection's handle.
+   */
+  private async insertClaim(tokenHash: string, expiresAtMs: number): Promise<void> {
+    const driver = this.used.manager.connection.driver;
+    const table = this.used.metadata.tablePath;
+    if (driver.options.type === 'better-sqlite3') {
+      this.sqliteInsert ??= (driver as unknown as { databaseConnection: Database }).databaseConnection.prepare(`INSERT INTO ${table} (token_hash, expires_at) VALUES (?, ?)`);
+      this.sqliteInsert.run(tokenHash, expiresAtMs);
+    } else {
+      await this.used.manager.query(`INSERT INTO ${table} (token_hash, expires_at) VALUES ($1, $2)`, [tokenHash, expiresAtMs]);
     }
   }
 
@@ -48,8 +65,10 @@ export class OtpReplayStore {
   }
 }
 
-function isUniqueViolation(err: QueryFailedError): boolean {
-  const driverError = err.driverError as { code?: string } | undefined;
+function isUniqueViolation(err: unknown): boolean {
+  // TypeORM wraps the driver's error (PostgreSQL); better-sqlite3's own is thrown as is.
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = String(e?.driverError?.code ?? e?.code ?? '');
   // PostgreSQL unique_violation; better-sqlite3's constraint codes.
-  return driverError?.code === '23505' || /^SQLITE_CONSTRAINT/.test(driverError?.code ?? '');
+  return code === '23505' || code.startsWith('SQLITE_CONSTRAINT');
 }

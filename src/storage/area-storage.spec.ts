@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../errors/domain-error.js';
 import { AreaStorage } from './area-storage.js';
 
@@ -14,6 +15,7 @@ beforeEach(async () => {
   area = new AreaStorage(path.join(base, 'acct', 'main')); // created on first use
 });
 afterEach(async () => {
+  vi.useRealTimers();
   await rm(base, { recursive: true, force: true });
 });
 
@@ -126,6 +128,42 @@ describe('AreaStorage', () => {
     await unused.close();
     expect(await codeOf(area.openRead('/'))).toBe('conflict');
     expect(await codeOf(area.openRead('/none'))).toBe('not_found');
+  });
+
+  it('streams files larger than one read chunk intact and lets go of the descriptor', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    await area.write('/big.bin', Readable.from([data]));
+    const openFds = async () => (await readdir('/proc/self/fd')).length;
+    const before = await openFds();
+    const h = await area.openRead('/big.bin');
+    const chunks: Buffer[] = [];
+    for await (const c of h.stream()) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).equals(data)).toBe(true);
+    expect(await openFds()).toBe(before);
+    const ranged = await area.openRead('/big.bin');
+    const part: Buffer[] = [];
+    for await (const c of ranged.stream({ start: 1024 * 1024 - 1, end: 2 * 1024 * 1024 })) part.push(c as Buffer);
+    expect(Buffer.concat(part).equals(data.subarray(1024 * 1024 - 1, 2 * 1024 * 1024 + 1))).toBe(true);
+    expect(await openFds()).toBe(before);
+  });
+
+  it('remembers its root: a root swapped for a link afterwards leads nowhere outside', async () => {
+    await area.write('/doc.txt', text('mine'));
+    const outside = path.join(base, 'outside');
+    await mkdir(outside);
+    await writeFile(path.join(outside, 'doc.txt'), 'not mine');
+    await rename(area.root, path.join(base, 'acct', 'moved'));
+    await symlink(outside, area.root);
+    expect(await codeOf(read('/doc.txt'))).toBe('path_escape');
+  });
+
+  it('makes a root removed on disk again once the remembered one expires', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    await area.write('/a.txt', text('a'));
+    await rm(area.root, { recursive: true });
+    vi.setSystemTime(Date.now() + 11_000);
+    await area.write('/b.txt', text('b'));
+    expect(await read('/b.txt')).toBe('b');
   });
 
   it('gives a new ETag when the content is replaced', async () => {

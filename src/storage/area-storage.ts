@@ -1,6 +1,7 @@
-import { constants, createReadStream, type BigIntStats, type Dirent, lstatSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { close, constants, createReadStream, fstat, open as openFd, type BigIntStats, type Dirent, lstatSync } from 'node:fs';
+import { lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { DomainError } from '../errors/domain-error.js';
 import { isTempName, writeFileAtomic } from './core/atomic-write.js';
 import { normalizeUserPath, resolveInArea } from './core/storage-path.js';
@@ -25,6 +26,38 @@ export const DEFAULT_LIST_LIMIT = 10_000;
 // after the check. O_NONBLOCK: opening a FIFO someone planted must not hang a worker thread
 // (it changes nothing for regular files).
 const READ_FLAGS = process.platform === 'win32' ? constants.O_RDONLY : constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * realpath of each area root, made if missing, remembered for a few seconds: without it every
+ * request paid a mkdir and a realpath of its area, two thread-pool round trips that cost more
+ * than the request's own stat. Remembering it is safe: a root swapped for a link on disk
+ * afterwards makes resolved paths fall outside the remembered one (path_escape), never inside
+ * another; a root removed on disk is made again once its entry expires.
+ */
+const AREA_ROOT_TTL_MS = 10_000;
+const areaRoots = new Map<string, { real: string; until: number }>();
+
+async function realAreaRoot(root: string): Promise<string> {
+  const known = areaRoots.get(root);
+  const now = Date.now();
+  if (known && known.until > now) return known.real;
+  await mkdir(root, { recursive: true }); // areas are created on first use
+  const real = await realpath(root);
+  if (areaRoots.size >= 10_000) areaRoots.clear();
+  areaRoots.set(root, { real, until: now + AREA_ROOT_TTL_MS });
+  return real;
+}
+
+/**
+ * Downloads read the file in chunks this large: with 64 KiB (the default) a large GET ran at a
+ * third of Apache's sendfile on loopback, with 1 MiB at most of it. Each download holds about
+ * two chunks in memory while the client keeps up (one read ahead, one in the socket).
+ */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+const openFdAsync = promisify(openFd);
+const fstatAsync = promisify(fstat) as (fd: number, opts: { bigint: true }) => Promise<BigIntStats>;
+const closeAsync = promisify(close);
 
 interface Resolved {
   canonical: string;
@@ -157,12 +190,14 @@ export class AreaStorage {
   /** Opens a file for reading; a folder is `409 conflict`, anything else missing `404`. */
   async openRead(userPath: string): Promise<ReadHandle> {
     const { canonical, abs } = await this.resolve(userPath);
-    const fh = await open(abs, READ_FLAGS).catch((err: unknown) => {
+    // A plain descriptor, not a FileHandle: fs.ReadStream reads a FileHandle through promises,
+    // which took a GET from ~1.1 GB/s to ~0.75 GB/s here.
+    const fd = await openFdAsync(abs, READ_FLAGS).catch((err: unknown) => {
       throw toStorageError(err);
     });
     let taken = false;
     try {
-      const st = await fh.stat({ bigint: true });
+      const st = await fstatAsync(fd, { bigint: true });
       if (st.isDirectory()) throw new DomainError('conflict', 'the path is a folder, not a file');
       if (!st.isFile()) throw new DomainError('not_found', 'no such file or folder');
       return {
@@ -171,16 +206,16 @@ export class AreaStorage {
           if (taken) throw new Error('ReadHandle.stream() called twice');
           taken = true;
           // autoClose: the stream closes the file when it ends or is destroyed (client gone).
-          return fh.createReadStream({ start: range?.start ?? 0, end: range?.end, autoClose: true });
+          return createReadStream('', { fd, start: range?.start ?? 0, end: range?.end, autoClose: true, highWaterMark: READ_CHUNK_BYTES });
         },
         async close() {
           if (taken) return;
           taken = true;
-          await fh.close();
+          await closeAsync(fd);
         },
       };
     } catch (err) {
-      await fh.close();
+      await closeAsync(fd);
       throw err;
     }
   }
@@ -308,8 +343,7 @@ export class AreaStorage {
   private async resolve(userPath: string): Promise<Resolved> {
     try {
       const canonical = normalizeUserPath(userPath);
-      await mkdir(this.root, { recursive: true }); // areas are created on first use
-      return { canonical, abs: await resolveInArea(this.root, canonical) };
+      return { canonical, abs: await resolveInArea(this.root, canonical, await realAreaRoot(this.root)) };
     } catch (err) {
       throw toStorageError(err);
     }

@@ -11,6 +11,8 @@ import { basicChallenge, MalformedAuthorizationError, parseBasicAuthorization } 
 import type { Principal } from '../principal.js';
 import { StrategyRegistry } from '../strategy-registry.js';
 
+const BASIC_PREFIX = /^basic /i;
+
 type Verified = (err: unknown, user?: Principal | false) => void;
 /** passport-http's typings omit the action methods that passport-strategy adds at run time. */
 type Actions = Pick<Strategy, 'success' | 'fail' | 'error'> & { _verify: (req: unknown, id: string, pw: string, done: Verified) => void };
@@ -52,16 +54,10 @@ export class BasicStrategy extends PassportStrategy(Rfc7617BasicStrategy, 'basic
     registry.register('basic', this as unknown as Strategy, {
       challenge: () => challenge,
       // The fast path: a credential verified moments ago skips Passport and argon2 entirely.
+      // A hit needs no parsing: only a header that parsed and verified was ever stored.
       cached: (req) => {
         const header = req.headers.authorization;
-        if (!header || header.length < 6 || header.slice(0, 6).toLowerCase() !== 'basic ') return undefined;
-        let parsed;
-        try {
-          parsed = parseBasicAuthorization(header);
-        } catch {
-          return undefined; // the strategy reports the malformed header
-        }
-        return parsed.kind === 'basic' ? this.verifier.cached(parsed.userId, parsed.password, req) : undefined;
+        return header !== undefined && BASIC_PREFIX.test(header) ? this.verifier.cached(header, req) : undefined;
       },
     });
   }

@@ -63,10 +63,11 @@ export function normalizeUserPath(input: string): string {
  *
  * The check is done now; the service itself never creates symlinks, so only someone with
  * direct access to the storage could swap a directory for a link between check and use.
+ * `knownRealRoot` is realpath(areaRoot) when the caller remembers it (AreaStorage does).
  */
-export async function resolveInArea(areaRoot: string, userPath: string): Promise<string> {
+export async function resolveInArea(areaRoot: string, userPath: string, knownRealRoot?: string): Promise<string> {
   const segments = normalizeUserPath(userPath).split('/').filter(Boolean);
-  const root = await realpath(areaRoot);
+  const root = knownRealRoot ?? (await realpath(areaRoot));
   // From the full path upwards, find the deepest entry that exists; realpath resolves every
   // link on the way, so checking that one result covers all its ancestors.
   for (let i = segments.length; i > 0; i--) {
