@@ -19,6 +19,7 @@ import { chmodSync, chownSync, closeSync, createReadStream, existsSync, mkdirSyn
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERVICE_NODE_FLAGS } from './node-flags.mjs';
 
 const MB = Number(process.env.DAV_BENCH_MB ?? 256);
 const ENTRIES = Number(process.env.DAV_BENCH_ENTRIES ?? 10_000);
@@ -104,7 +105,7 @@ DocumentRoot "${www}"
 
 async function startPortcullis() {
   const dataDir = join(work, 'portcullis');
-  const child = spawn(process.execPath, ['bench/server.mjs'], { env: { ...process.env, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, 'bench/server.mjs'], { env: { ...process.env, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = once(child, 'exit');
   cleanups.push(async () => {
     child.kill('SIGTERM');

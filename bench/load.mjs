@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { makeOtp } from '../dist/src/otp/core/otp-token.js';
+import { SERVICE_NODE_FLAGS } from './node-flags.mjs';
 
 const RATES = (process.env.LOAD_RATE ?? '200,900').split(',').map(Number);
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 20);
@@ -53,7 +54,7 @@ async function adminQuery(sql) {
 
 /** One instance: `node dist/src/main.js`, resolved once it prints its URL. */
 async function startInstance(env) {
-  const child = spawn(process.execPath, ['dist/src/main.js'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, 'dist/src/main.js'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d) => (out += d));

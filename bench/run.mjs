@@ -8,6 +8,7 @@ import { makeOtp } from '../dist/src/otp/core/otp-token.js';
 import { obtainTokens } from '../scripts/oauth-token.mjs';
 import { aclBench } from './acl.mjs';
 import { setupTarget } from './setup.mjs';
+import { SERVICE_NODE_FLAGS } from './node-flags.mjs';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -19,7 +20,7 @@ const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : 
 const basic = `Basic ${Buffer.from('bench:bench-password').toString('base64')}`;
 
 async function startServer(env = {}) {
-  const child = spawn(process.execPath, ['bench/server.mjs'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, 'bench/server.mjs'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   for await (const chunk of child.stdout) {
     out += chunk;

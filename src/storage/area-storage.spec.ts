@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../errors/domain-error.js';
-import { AreaStorage } from './area-storage.js';
+import { AreaStorage, FileReadStream } from './area-storage.js';
 
 let base: string;
 let area: AreaStorage;
@@ -144,6 +145,50 @@ describe('AreaStorage', () => {
     const part: Buffer[] = [];
     for await (const c of ranged.stream({ start: 1024 * 1024 - 1, end: 2 * 1024 * 1024 })) part.push(c as Buffer);
     expect(Buffer.concat(part).equals(data.subarray(1024 * 1024 - 1, 2 * 1024 * 1024 + 1))).toBe(true);
+    expect(await openFds()).toBe(before);
+  });
+
+  it('reuses its buffers only for chunks its one destination has written out', async () => {
+    const data = randomBytes(9 * 1024 * 1024 + 5);
+    await area.write('/big.bin', Readable.from([data]));
+    // A slow destination that, like a socket, takes a chunk's bytes only when its write
+    // completes: a buffer read into again before that would change what it sends.
+    const sent: Buffer[] = [];
+    let writes = 0;
+    const slow = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _enc, done) {
+        writes++;
+        setTimeout(() => {
+          sent.push(Buffer.from(chunk));
+          done();
+        }, 2);
+      },
+    });
+    const h = await area.openRead('/big.bin');
+    const stream = h.stream();
+    const seen = new Set<ArrayBuffer>();
+    stream.on('data', (c: Buffer) => seen.add(c.buffer as ArrayBuffer));
+    await pipeline(stream, slow);
+    expect(Buffer.concat(sent).equals(data)).toBe(true);
+    expect(stream).toBeInstanceOf(FileReadStream);
+    expect(seen.size).toBeLessThan(writes); // buffers did come round again
+
+    // Read without a pipe (or into two), it never reuses.
+    const iterated = await area.openRead('/big.bin');
+    const buffers = new Set<ArrayBuffer>();
+    for await (const c of iterated.stream()) buffers.add((c as Buffer).buffer as ArrayBuffer);
+    expect(buffers.size).toBe(10);
+  });
+
+  it('closes the file once a read under way ends when destroyed mid-way', async () => {
+    await area.write('/big.bin', Readable.from([randomBytes(4 * 1024 * 1024)]));
+    const openFds = async () => (await readdir('/proc/self/fd')).length;
+    const before = await openFds();
+    const stream = (await area.openRead('/big.bin')).stream();
+    await new Promise<void>((resolve) => stream.once('data', () => resolve()));
+    stream.destroy();
+    await new Promise((resolve) => stream.once('close', resolve));
     expect(await openFds()).toBe(before);
   });
 

@@ -1,6 +1,7 @@
-import { close, constants, createReadStream, fstat, open as openFd, type BigIntStats, type Dirent, lstatSync } from 'node:fs';
+import { close, constants, createReadStream, fstat, open as openFd, read, type BigIntStats, type Dirent, lstatSync } from 'node:fs';
 import { lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { DomainError } from '../errors/domain-error.js';
 import { isTempName, writeFileAtomic } from './core/atomic-write.js';
@@ -49,9 +50,8 @@ async function realAreaRoot(root: string): Promise<string> {
 }
 
 /**
- * Downloads read the file in chunks this large: with 64 KiB (the default) a large GET ran at a
- * third of Apache's sendfile on loopback, with 1 MiB at most of it. Each download holds about
- * two chunks in memory while the client keeps up (one read ahead, one in the socket).
+ * Downloads read the file in chunks this large: with 64 KiB (fs.ReadStream's default) a large
+ * GET ran at a third of Apache's sendfile on loopback. A download holds two or three chunks.
  */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
@@ -205,8 +205,8 @@ export class AreaStorage {
         stream(range?: ByteRange) {
           if (taken) throw new Error('ReadHandle.stream() called twice');
           taken = true;
-          // autoClose: the stream closes the file when it ends or is destroyed (client gone).
-          return createReadStream('', { fd, start: range?.start ?? 0, end: range?.end, autoClose: true, highWaterMark: READ_CHUNK_BYTES });
+          // The stream closes the file when it ends or is destroyed (client gone).
+          return new FileReadStream(fd, range?.start ?? 0, range?.end ?? Number(st.size) - 1);
         },
         async close() {
           if (taken) return;
@@ -358,6 +358,90 @@ export class AreaStorage {
     }
     if (!st.isFile() && !st.isDirectory()) throw new DomainError('not_found', 'no such file or folder');
     return entryOf(canonical, st);
+  }
+}
+
+/**
+ * A file's bytes, `start` to `end` inclusive, in READ_CHUNK_BYTES chunks. Piped into one
+ * destination (an HTTP response), it reads into a buffer again once the chunk it held has left
+ * the process. Chunks leave in the order they were handed out, so the newest ones that add up to
+ * what is still queued here (`readableLength`) and there (`writableLength`, headers included)
+ * are in use, and the older ones are free. A fresh 1 MiB buffer per chunk made the garbage
+ * collector, which marks the whole heap, cost a sixth of a large download's CPU. Read any other
+ * way, the stream allocates.
+ */
+export class FileReadStream extends Readable {
+  private position: number;
+  /** undefined: not piped yet; null: piped more than once, so never reuse. */
+  private sink: { readonly writableLength: number } | null | undefined;
+  private readonly spare: Buffer[] = [];
+  /** Chunks handed out and maybe still in use, oldest first. */
+  private lent: Buffer[] = [];
+  /** Set while a read is under way: closing the descriptor waits for it (it could be reused). */
+  private afterRead: (() => void) | undefined;
+  private reading = false;
+
+  constructor(
+    private readonly fd: number,
+    start: number,
+    private readonly end: number,
+  ) {
+    super({ highWaterMark: READ_CHUNK_BYTES });
+    this.position = start;
+  }
+
+  override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+    // With two destinations, one may still hold a chunk the other has written out.
+    this.sink = this.sink === undefined ? (destination as unknown as { writableLength: number }) : null;
+    return super.pipe(destination, options);
+  }
+
+  override _read(): void {
+    const want = Math.min(READ_CHUNK_BYTES, this.end - this.position + 1);
+    if (want <= 0) {
+      this.push(null);
+      return;
+    }
+    const buffer = this.takeBuffer();
+    this.reading = true;
+    read(this.fd, buffer, 0, want, this.position, (err, bytesRead) => {
+      this.reading = false;
+      if (this.afterRead) {
+        this.afterRead();
+        return;
+      }
+      if (err) {
+        this.destroy(err);
+        return;
+      }
+      if (bytesRead === 0) {
+        this.push(null); // the file is shorter than it was (changed on disk)
+        return;
+      }
+      this.position += bytesRead;
+      const chunk = buffer.subarray(0, bytesRead);
+      this.lent.push(chunk);
+      this.push(chunk);
+    });
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    const closeFd = () => close(this.fd, (closeErr) => callback(err ?? closeErr));
+    if (this.reading) this.afterRead = closeFd;
+    else closeFd();
+  }
+
+  private takeBuffer(): Buffer {
+    if (this.sink) {
+      let inUse = this.readableLength + this.sink.writableLength;
+      let firstInUse = this.lent.length;
+      while (firstInUse > 0 && inUse > 0) inUse -= this.lent[--firstInUse]!.length;
+      for (const chunk of this.lent.slice(0, firstInUse)) this.spare.push(Buffer.from(chunk.buffer, chunk.byteOffset, READ_CHUNK_BYTES));
+      this.lent = this.lent.slice(firstInUse);
+    } else {
+      this.lent = []; // never reused: let the garbage collector have them
+    }
+    return this.spare.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type FileHandle, lstat, open, opendir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { collectYoungGarbage } from '../../common/young-gc.js';
 
 /** Upload exceeded `maxBytes`; nothing was changed. Maps to HTTP 413. */
 export class StorageLimitError extends Error {
@@ -36,6 +37,17 @@ export interface AtomicWriteResult {
  * Reading the socket and writing the disk now overlap.
  */
 export const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Every this many bytes written, a `fdatasync` starts in the background (one at a time), so the
+ * disk writes a large upload back while the rest arrives and the final fsync has only the tail
+ * left. With one fsync at the end, a 256 MiB PUT ran at 0.57 of Apache's (which does not fsync);
+ * with this at 8 MiB, at 0.98 (32 MiB: 0.85).
+ */
+export const EARLY_SYNC_BYTES = 8 * 1024 * 1024;
+
+/** Every this many bytes of a stream written, the chunks it came in are collected (see collectYoungGarbage). */
+export const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
 
 // The whole `.portcullis-` prefix is reserved (case-insensitively, so nothing collides on a
 // case-insensitive filesystem either): users can never create such a name, so hiding them in
@@ -88,15 +100,30 @@ export async function writeFileAtomic(
   let busy = false;
   let batch: Buffer[] = [];
   let batchBytes = 0;
+  let unsynced = 0;
+  let uncollected = 0;
+  let syncing: Promise<void> | undefined;
   const start = () => {
     const buffers = batch;
     batch = [];
     batchBytes = 0;
     busy = true;
+    const written = batchBytesOf(buffers);
     inflight = writeAll(fh, buffers).finally(() => {
       busy = false;
     });
     inflight.catch(() => undefined);
+    unsynced += written;
+    uncollected += written;
+    if (uncollected >= COLLECT_EVERY_BYTES) {
+      uncollected = 0;
+      collectYoungGarbage();
+    }
+    if (unsynced >= EARLY_SYNC_BYTES && !syncing) {
+      unsynced = 0;
+      // Errors surface at the final fsync, which covers the same data.
+      syncing = inflight.then(() => fh.datasync()).catch(() => undefined).finally(() => (syncing = undefined));
+    }
   };
   const settle = async () => {
     if (inflight) await inflight;
@@ -127,9 +154,11 @@ export async function writeFileAtomic(
       await settle();
       if (batchBytes > 0) start();
       await settle();
+      await syncing;
       await fh.sync();
     } finally {
       if (inflight) await inflight.catch(() => undefined);
+      await syncing;
       await fh.close();
     }
     // Last point where an abort can still cancel: after the rename the new version is live.
@@ -142,6 +171,12 @@ export async function writeFileAtomic(
   }
   await syncDir(dir);
   return hash ? { bytes, sha256: hash.digest('hex') } : { bytes };
+}
+
+function batchBytesOf(buffers: readonly Buffer[]): number {
+  let n = 0;
+  for (const b of buffers) n += b.byteLength;
+  return n;
 }
 
 /** Writes all of `buffers` at the file's current position, resuming after short writes. */
