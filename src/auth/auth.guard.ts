@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { DomainError } from '../errors/domain-error.js';
@@ -29,16 +29,14 @@ export class AuthGuard implements CanActivate {
     if (!policy) throw new DomainError('forbidden', 'route declares no access policy'); // the start-up check prevents this
     if (policy.methods.length === 0) return true;
 
-    const http = ctx.switchToHttp();
-    const req = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
     assertSecureTransport(req, this.config);
 
     let tried: string = 'none';
     try {
       for (const method of policy.methods) {
         tried = method;
-        const principal = this.registry.extras(method).cached?.(req) ?? (await this.registry.run(method, req, reply));
+        const principal = this.registry.extras(method).cached?.(req) ?? (await this.registry.run(method, req));
         if (principal) {
           req.principal = principal;
           break;

@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { StrategyRegistry } from '../auth/strategy-registry.js';
 import { assertSecureTransport } from '../auth/tls-policy.js';
 import type { AppConfig } from '../config/config.js';
@@ -29,11 +29,10 @@ export class MetricsAccessGuard implements CanActivate {
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    const http = ctx.switchToHttp();
-    const req = http.getRequest<FastifyRequest>();
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
     if (this.addressAllowed(req)) return true;
     assertSecureTransport(req, this.config);
-    const principal = await this.strategies.run('session', req, http.getResponse<FastifyReply>());
+    const principal = await this.strategies.run('session', req);
     if (!principal) throw new DomainError('forbidden', 'metrics are served to the addresses in METRICS_ALLOW and to signed-in operators');
     if (principal.account.role !== 'admin') throw new DomainError('admin_required', 'operators only');
     return true;
