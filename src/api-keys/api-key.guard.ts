@@ -24,7 +24,7 @@ export const API_KEY_MATRIX_PARAM = 'api_key';
  * Runs after the AuthGuard, whose principal it reads (session requests need no key; Basic,
  * Bearer and OTP do where required), and before the AclGuard; ApiKeysModule says why the order
  * holds. A key that is sent is always checked, also where none is needed, and names the
- * application on the principal. Hot path: one HMAC and one Map probe (ApiKeyCache).
+ * application on the principal. Hot path: one string hash and one Map probe (ApiKeyCache).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
