@@ -50,6 +50,18 @@ const scenarios = [
   { name: 'unguarded GET /health (baseline)', path: '/health' },
   { name: 'Basic, cached verification: GET /api/whoami', path: '/api/whoami', headers: { authorization: basic } },
   {
+    // The three checks without a route's own work (whoami has no ACL class).
+    name: 'Basic (sublogin) + API key: GET /api/whoami',
+    path: '/api/whoami',
+    headers: (target) => ({ authorization: `Basic ${Buffer.from(target.sublogin.join(':')).toString('base64')}`, 'x-api-key': target.apiKey }),
+  },
+  {
+    // The lightest ACL-guarded route: one stat of the area's root.
+    name: 'Basic (sublogin) + API key + ACL: GET /api/file/info?path=/',
+    path: '/api/file/info?path=/',
+    headers: (target) => ({ authorization: `Basic ${Buffer.from(target.sublogin.join(':')).toString('base64')}`, 'x-api-key': target.apiKey }),
+  },
+  {
     name: 'Basic (sublogin) + API key + ACL: GET /api/file/list?path=/',
     path: '/api/file/list?path=/',
     headers: (target) => ({ authorization: `Basic ${Buffer.from(target.sublogin.join(':')).toString('base64')}`, 'x-api-key': target.apiKey }),

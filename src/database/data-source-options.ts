@@ -10,7 +10,7 @@ import { ApiKey } from '../api-keys/api-key.entity.js';
 import { Application } from '../api-keys/application.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import { Session } from '../auth/session.entity.js';
-import { AuthHour, TrafficHour } from '../stats/stats.entities.js';
+import { AppHour, AuthHour, TrafficHour } from '../stats/stats.entities.js';
 import { OtpUsed } from '../otp/otp-used.entity.js';
 import { Sublogin } from '../sublogins/sublogin.entity.js';
 import { DavLockRow } from '../dav/dav-lock.entity.js';
@@ -24,13 +24,14 @@ import { OtpUsed1795400000000 } from './migrations/1795400000000-OtpUsed.js';
 import { ApplicationsAndApiKeys1795462871530 } from './migrations/1795462871530-ApplicationsAndApiKeys.js';
 import { DavLocksAndProperties1795560000000 } from './migrations/1795560000000-DavLocksAndProperties.js';
 import { OAuth1795600000000 } from './migrations/1795600000000-OAuth.js';
+import { AppStatistics1795700000000 } from './migrations/1795700000000-AppStatistics.js';
 
 /**
  * Entities and migrations are listed explicitly, not globbed: the list is the schema's table of
  * contents, and it works the same from `dist/` (production, migration CLI) and from `src/` (tests).
  */
-export const ENTITIES = [Account, AppConnection, Session, AuditEvent, Sublogin, AclRule, TrafficHour, AuthHour, OtpUsed, Application, ApiKey, ApiKeyBlock, ApiKeyUse, DavLockRow, DavPropertyRow, OAuthArtifact, OAuthClientSecret];
-export const MIGRATIONS = [Foundation1763800000000, SubloginsAndAcl1795361011920, Statistics1795361394811, OtpUsed1795400000000, ApplicationsAndApiKeys1795462871530, DavLocksAndProperties1795560000000, OAuth1795600000000];
+export const ENTITIES = [Account, AppConnection, Session, AuditEvent, Sublogin, AclRule, TrafficHour, AuthHour, AppHour, OtpUsed, Application, ApiKey, ApiKeyBlock, ApiKeyUse, DavLockRow, DavPropertyRow, OAuthArtifact, OAuthClientSecret];
+export const MIGRATIONS = [Foundation1763800000000, SubloginsAndAcl1795361011920, Statistics1795361394811, OtpUsed1795400000000, ApplicationsAndApiKeys1795462871530, DavLocksAndProperties1795560000000, OAuth1795600000000, AppStatistics1795700000000];
 
 /** The one place that turns DATABASE_URL into TypeORM options, for the app and for ormconfig.ts. */
 export function dataSourceOptions(databaseUrl: string): DataSourceOptions {

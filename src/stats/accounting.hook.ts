@@ -13,7 +13,8 @@ interface SocketMark {
 }
 
 /**
- * Accounts every request (SPEC §7): customer, sublogin, area, method, status, bytes in and out.
+ * Accounts every request (SPEC §7): customer, sublogin, application, area, method, status, bytes
+ * in and out.
  *
  * Bytes are the socket's own counters: what a connection read and wrote since the previous
  * request on it ended is this request's share, so request line, headers and bodies are all
@@ -43,6 +44,8 @@ export class AccountingHook {
           // Set by the AuthGuard during the request, if it authenticated anyone.
           accountId: req.principal?.account.id ?? null,
           sublogin: req.principal?.sublogin?.login ?? null,
+          // Set by the ApiKeyGuard (a key) or the bearer strategy (an OAuth client's token).
+          applicationId: req.principal?.application?.id ?? null,
           area: trafficAreaOf(req.url),
           method: req.method,
           status: res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST,

@@ -9,7 +9,7 @@ import { ErrorResponseDto } from '../openapi/error-response.dto.js';
 import { StorageService } from '../storage/storage.service.js';
 import { STORAGE_AREAS } from '../storage/storage.types.js';
 import { bucketStart, DAY_MS, HOUR_MS } from './core/traffic.js';
-import { AuthReportDto, RangeQueryDto, StorageReportDto, TrafficQueryDto, TrafficReportDto } from './dto/stats.dto.js';
+import { AppsReportDto, AuthReportDto, GranularityQueryDto, RangeQueryDto, StorageReportDto, TrafficQueryDto, TrafficReportDto } from './dto/stats.dto.js';
 import { StatsService } from './stats.service.js';
 
 /** Longest range one report covers: bounded work and answer size per request. */
@@ -36,19 +36,21 @@ export class StatsController {
     const size = q.granularity === 'day' ? DAY_MS : HOUR_MS;
     const { from, to } = range(q, q.granularity === 'day' ? 30 * DAY_MS : DAY_MS, MAX_RANGE_MS[q.granularity], size);
     const items = await this.stats.trafficReport(principal.account.id, from, to, q.granularity, q.area);
-    const totals = { requests: 0, bytesIn: 0, bytesOut: 0 };
-    for (const i of items) {
-      totals.requests += i.requests;
-      totals.bytesIn += i.bytesIn;
-      totals.bytesOut += i.bytesOut;
-    }
-    return {
-      from: new Date(from).toISOString(),
-      to: new Date(to).toISOString(),
-      granularity: q.granularity,
-      items: items.map((i) => ({ ...i, start: new Date(i.start).toISOString() })),
-      totals,
-    };
+    return report(from, to, q.granularity, items);
+  }
+
+  @Get('apps')
+  @Acl('stat', 'apps')
+  @ApiOperation({
+    summary: 'Requests and bytes in/out per application (API key or OAuth client) per hour or day',
+    description: "Counts the customer's requests made through an application. Counts reach the database within a few seconds.",
+  })
+  @ApiOkResponse({ type: AppsReportDto })
+  async apps(@Query() q: GranularityQueryDto, @CurrentPrincipal() principal: Principal): Promise<AppsReportDto> {
+    const size = q.granularity === 'day' ? DAY_MS : HOUR_MS;
+    const { from, to } = range(q, q.granularity === 'day' ? 30 * DAY_MS : DAY_MS, MAX_RANGE_MS[q.granularity], size);
+    const items = await this.stats.appsReport(principal.account.id, from, to, q.granularity);
+    return report(from, to, q.granularity, items);
   }
 
   @Get('storage')
@@ -84,4 +86,21 @@ function range(q: RangeQueryDto, defaultSpan: number, maxSpan: number, bucket: n
   if (!(from < to)) throw new DomainError('validation_failed', '`from` must be before `to`');
   if (to - from > maxSpan) throw new DomainError('validation_failed', `the range may cover at most ${maxSpan / DAY_MS} days at this granularity`);
   return { from, to };
+}
+
+/** A report of counted items: the range, each item with its start as ISO, and the totals. */
+function report<T extends { start: number; requests: number; bytesIn: number; bytesOut: number }>(from: number, to: number, granularity: string, items: T[]) {
+  const totals = { requests: 0, bytesIn: 0, bytesOut: 0 };
+  for (const i of items) {
+    totals.requests += i.requests;
+    totals.bytesIn += i.bytesIn;
+    totals.bytesOut += i.bytesOut;
+  }
+  return {
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    granularity,
+    items: items.map((i) => ({ ...i, start: new Date(i.start).toISOString() })),
+    totals,
+  };
 }

@@ -68,3 +68,32 @@ export class AuthHour {
   @Column({ type: 'bigint', transformer: bigintNumber })
   count: number;
 }
+
+/**
+ * Requests a customer made through an application (an API key, or an OAuth client's token) in
+ * one hour. Only requests with both a customer and an application are counted here; no foreign
+ * key either, so the counts outlive a deleted application (the report names it null).
+ */
+@Entity('app_hours')
+export class AppHour {
+  @PrimaryColumn({ name: 'account_id', type: 'varchar', length: 36 })
+  accountId: string;
+
+  /** Start of the UTC hour, epoch ms. */
+  @PrimaryColumn({ type: 'bigint', transformer: bigintNumber })
+  hour: number;
+
+  @PrimaryColumn({ name: 'application_id', type: 'varchar', length: 36 })
+  applicationId: string;
+
+  @Column({ type: 'bigint', transformer: bigintNumber })
+  requests: number;
+
+  /** Bytes received: request line, headers and body. */
+  @Column({ name: 'bytes_in', type: 'bigint', transformer: bigintNumber })
+  bytesIn: number;
+
+  /** Bytes sent: status line, headers and body. */
+  @Column({ name: 'bytes_out', type: 'bigint', transformer: bigintNumber })
+  bytesOut: number;
+}

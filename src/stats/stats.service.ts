@@ -1,6 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { ErrorCode } from '../errors/error-codes.js';
 import {
+  type AppKey,
+  appKeyId,
   type AuthCounts,
   type AuthKey,
   authKeyId,
@@ -25,6 +27,8 @@ export interface RequestSample {
   at: number;
   accountId: string | null;
   sublogin: string | null;
+  /** The application the request came through (API key, OAuth client), if any. */
+  applicationId: string | null;
   area: TrafficArea;
   method: string;
   status: number;
@@ -54,6 +58,16 @@ export interface TrafficItem {
   bytesOut: number;
 }
 
+export interface AppItem {
+  start: number;
+  applicationId: string;
+  /** null when the application no longer exists. */
+  applicationName: string | null;
+  requests: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
 export interface AuthItem {
   method: string;
   outcome: 'success' | 'failure';
@@ -72,6 +86,7 @@ export class StatsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(StatsService.name);
   private readonly traffic = new CounterBuffer<TrafficKey, TrafficCounts>(trafficKeyId);
   private readonly auth = new CounterBuffer<AuthKey, AuthCounts>(authKeyId);
+  private readonly apps = new CounterBuffer<AppKey, TrafficCounts>(appKeyId);
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly observers: StatsObserver[] = [];
@@ -99,18 +114,23 @@ export class StatsService implements OnModuleInit, OnApplicationShutdown {
   recordRequest(s: RequestSample): void {
     for (const o of this.observers) o.request?.(s);
     // Keys fit their columns and counts are finite: one bad row would fail every later flush.
+    const hour = bucketStart(s.at);
+    const accountId = (s.accountId ?? '').slice(0, 36);
+    const counts = { requests: 1, bytesIn: finite(s.bytesIn), bytesOut: finite(s.bytesOut) };
     this.traffic.add(
       {
-        hour: bucketStart(s.at),
-        accountId: (s.accountId ?? '').slice(0, 36),
+        hour,
+        accountId,
         sublogin: (s.sublogin ?? '').slice(0, 80),
         area: s.area,
         method: s.method.slice(0, 16),
         status: Number.isInteger(s.status) ? s.status : 0,
       },
-      { requests: 1, bytesIn: finite(s.bytesIn), bytesOut: finite(s.bytesOut) },
+      counts,
     );
-    if (this.traffic.size >= FLUSH_AT_KEYS) void this.flush();
+    // Per application only what a customer did through one: that is whom the report is for.
+    if (accountId && s.applicationId) this.apps.add({ hour, accountId, applicationId: s.applicationId.slice(0, 36) }, counts);
+    if (this.traffic.size >= FLUSH_AT_KEYS || this.apps.size >= FLUSH_AT_KEYS) void this.flush();
   }
 
   /**
@@ -128,12 +148,14 @@ export class StatsService implements OnModuleInit, OnApplicationShutdown {
     this.flushing = this.flushing.then(async () => {
       const traffic = this.traffic.drain();
       const auth = this.auth.drain();
+      const apps = this.apps.drain();
       try {
-        await this.store.add(traffic, auth);
+        await this.store.add(traffic, auth, apps);
       } catch (err) {
         this.traffic.restore(traffic);
         this.auth.restore(auth);
-        this.logger.error({ err, traffic: traffic.length, auth: auth.length }, 'could not write statistics; kept for the next flush');
+        this.apps.restore(apps);
+        this.logger.error({ err, traffic: traffic.length, auth: auth.length, apps: apps.length }, 'could not write statistics; kept for the next flush');
       }
     });
     return this.flushing;
@@ -159,6 +181,26 @@ export class StatsService implements OnModuleInit, OnApplicationShutdown {
     return [...groups.values()].sort(
       (a, b) => a.start - b.start || cmp(a.area, b.area) || cmp(a.sublogin ?? '', b.sublogin ?? '') || cmp(a.method, b.method) || a.status - b.status,
     );
+  }
+
+  /** Requests and bytes per application per hour or UTC day in [from, to). */
+  async appsReport(accountId: string, from: number, to: number, granularity: Granularity): Promise<AppItem[]> {
+    const size = granularity === 'day' ? DAY_MS : HOUR_MS;
+    const rows = await this.store.apps(accountId, bucketStart(from, size), to);
+    const groups = new Map<string, AppItem>();
+    for (const r of rows) {
+      const start = bucketStart(r.hour, size);
+      const id = JSON.stringify([start, r.applicationId]);
+      const item = groups.get(id);
+      if (item) {
+        item.requests += r.requests;
+        item.bytesIn += r.bytesIn;
+        item.bytesOut += r.bytesOut;
+      } else {
+        groups.set(id, { start, applicationId: r.applicationId, applicationName: r.applicationName, requests: r.requests, bytesIn: r.bytesIn, bytesOut: r.bytesOut });
+      }
+    }
+    return [...groups.values()].sort((a, b) => a.start - b.start || cmp(a.applicationId, b.applicationId));
   }
 
   /** Authentication outcomes in [from, to) per method and outcome code. */

@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { AuthCounts, AuthKey, CounterRow, TrafficCounts, TrafficKey } from './core/traffic.js';
+import type { AppKey, AuthCounts, AuthKey, CounterRow, TrafficCounts, TrafficKey } from './core/traffic.js';
 
 export interface TrafficRow extends TrafficKey, TrafficCounts {}
 export interface AuthRow extends AuthKey, AuthCounts {}
+export interface AppRow extends AppKey, TrafficCounts {
+  /** The application's current name; null when it no longer exists. */
+  applicationName: string | null;
+}
 
 // Rows per INSERT, largest first. Only these few statement shapes ever exist, so prepared
 // statements are reused rather than prepared anew for every batch size (with better-sqlite3,
@@ -20,9 +24,13 @@ const CHUNK_SIZES = [64, 8, 1];
 export class StatsStore {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  /** Adds both batches in one transaction: all of it is counted, or none (and it can be retried). */
-  async add(traffic: readonly CounterRow<TrafficKey, TrafficCounts>[], auth: readonly CounterRow<AuthKey, AuthCounts>[]): Promise<void> {
-    if (traffic.length === 0 && auth.length === 0) return;
+  /** Adds the batches in one transaction: all of it is counted, or none (and it can be retried). */
+  async add(
+    traffic: readonly CounterRow<TrafficKey, TrafficCounts>[],
+    auth: readonly CounterRow<AuthKey, AuthCounts>[],
+    apps: readonly CounterRow<AppKey, TrafficCounts>[],
+  ): Promise<void> {
+    if (traffic.length === 0 && auth.length === 0 && apps.length === 0) return;
     await this.ds.transaction(async (em) => {
       await this.upsertAdd(
         em,
@@ -37,6 +45,13 @@ export class StatsStore {
         ['account_id', 'hour', 'method', 'outcome'],
         ['count'],
         auth.map(({ key: k, counts: c }) => [k.accountId, k.hour, k.method, k.outcome, c.count]),
+      );
+      await this.upsertAdd(
+        em,
+        'app_hours',
+        ['account_id', 'hour', 'application_id'],
+        ['requests', 'bytes_in', 'bytes_out'],
+        apps.map(({ key: k, counts: c }) => [k.accountId, k.hour, k.applicationId, c.requests, c.bytesIn, c.bytesOut]),
       );
     });
   }
@@ -73,6 +88,28 @@ export class StatsStore {
       .andWhere('a.hour >= :from AND a.hour < :to', { from, to })
       .getRawMany<Record<string, string | number>>();
     return rows.map((r) => ({ hour: Number(r.hour), accountId, method: String(r.method), outcome: String(r.outcome), count: Number(r.count) }));
+  }
+
+  /** The rows of [from, to), with each application's current name (the application may be gone). */
+  async apps(accountId: string, from: number, to: number): Promise<AppRow[]> {
+    const rows = await this.ds
+      .createQueryBuilder()
+      .select(['h.hour AS hour', 'h.application_id AS application_id', 'app.name AS application_name'])
+      .addSelect(['h.requests AS requests', 'h.bytes_in AS bytes_in', 'h.bytes_out AS bytes_out'])
+      .from('app_hours', 'h')
+      .leftJoin('applications', 'app', 'app.id = h.application_id')
+      .where('h.account_id = :accountId', { accountId })
+      .andWhere('h.hour >= :from AND h.hour < :to', { from, to })
+      .getRawMany<Record<string, string | number | null>>();
+    return rows.map((r) => ({
+      hour: Number(r.hour),
+      accountId,
+      applicationId: String(r.application_id),
+      applicationName: r.application_name == null ? null : String(r.application_name),
+      requests: Number(r.requests),
+      bytesIn: Number(r.bytes_in),
+      bytesOut: Number(r.bytes_out),
+    }));
   }
 
   private async upsertAdd(em: EntityManager, table: string, keys: string[], counters: string[], rows: unknown[][]): Promise<void> {

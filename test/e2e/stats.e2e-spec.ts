@@ -3,9 +3,11 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bucketStart } from '../../src/stats/core/traffic.js';
 import { StatsService } from '../../src/stats/stats.service.js';
-import { approvedApplication } from '../support/api-key.js';
+import { approvedApplication, type TestApplication } from '../support/api-key.js';
 import type { HttpClient } from '../support/http-client.js';
+import { oauthApplication, tokensFor } from '../support/oauth.js';
 import { eventually, RawSession } from '../support/raw-session.js';
 import { startApp, startTestApp, type TestApp } from '../support/test-app.js';
 import type { TestEnv } from '../support/test-env.js';
@@ -16,6 +18,15 @@ interface Item {
   sublogin: string | null;
   method: string;
   status: number;
+  requests: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+interface AppItem {
+  applicationId: string;
+  applicationName: string | null;
+  start: string;
   requests: number;
   bytesIn: number;
   bytesOut: number;
@@ -159,7 +170,7 @@ describe('statistics: /api/stat/*', () => {
     const stats = t.app.get(StatsService);
     const record = () => {
       for (let i = 0; i < 150; i++) {
-        stats.recordRequest({ at: Date.now(), accountId, sublogin: null, area: 'backup', method: 'TEST', status: 1000 + i, bytesIn: i, bytesOut: 1 });
+        stats.recordRequest({ at: Date.now(), accountId, sublogin: null, applicationId: null, area: 'backup', method: 'TEST', status: 1000 + i, bytesIn: i, bytesOut: 1 });
       }
     };
     record();
@@ -220,6 +231,161 @@ describe('statistics: /api/stat/*', () => {
     }
     expect((await user.get(`/api/stat/auth?from=${new Date(now - 400 * DAY).toISOString()}`)).status).toBe(400);
     expect((await t.client().get('/api/stat/traffic')).status).toBe(401);
+  });
+});
+
+describe('statistics per application: /api/stat/apps', () => {
+  let t: TestApp & { env: TestEnv; stop(): Promise<void> };
+  let accountId: string;
+  let user: HttpClient;
+  let alpha: TestApplication;
+  let beta: TestApplication;
+  const flush = () => t.app.get(StatsService).flush();
+  /** Basic credentials: the login and the password its app connection issued. */
+  let basic: [string, string];
+  const appConnection = async (c: HttpClient, login: string): Promise<[string, string]> => {
+    const enabled = await c.post('/api/me/app-connection/enable');
+    expect(enabled.status).toBe(200);
+    return [login, enabled.body.password];
+  };
+  /** The report's items summed per application over the range: an hour may turn during a test. */
+  const perApp = (items: AppItem[]) => {
+    const sums = new Map<string, AppItem>();
+    for (const i of items) {
+      const s = sums.get(i.applicationId);
+      if (s) {
+        s.requests += i.requests;
+        s.bytesIn += i.bytesIn;
+        s.bytesOut += i.bytesOut;
+      } else sums.set(i.applicationId, { ...i });
+    }
+    return sums;
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    accountId = await createCustomer(t, 'appuser');
+    user = t.client();
+    await user.login('appuser', 'appuser-password');
+    basic = await appConnection(user, 'appuser');
+    alpha = await approvedApplication(t, 'Alpha Sync');
+    beta = await approvedApplication(t, 'Beta Backup');
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it("counts the customer's requests through each API key per application, and none without one", async () => {
+    const before = Date.now();
+    const viaAlpha = { basic, headers: { 'x-api-key': alpha.key } };
+    const up = await t.client().put('/api/file/upload?path=/a.bin', { ...viaAlpha, body: randomBytes(20_000), headers: { ...viaAlpha.headers, 'content-type': 'application/octet-stream' } });
+    expect(up.status).toBe(201);
+    expect((await t.client().get('/api/file/list?path=/', viaAlpha)).status).toBe(200);
+    expect((await t.client().get('/api/file/info?path=/none', viaAlpha)).status).toBe(404); // any status counts
+    expect((await t.client().get('/api/file/download?path=/a.bin', { basic, headers: { 'x-api-key': beta.key } })).status).toBe(200);
+    // Without a key: the session, and Basic where no key is needed.
+    expect((await user.get('/api/file/list?path=/')).status).toBe(200);
+    expect((await t.client().get('/api/whoami', { basic })).status).toBe(200);
+    await flush();
+
+    const res = await user.get('/api/stat/apps');
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body)).toEqual(['from', 'to', 'granularity', 'items', 'totals']);
+    const items: AppItem[] = res.body.items;
+    const hours = [bucketStart(before), bucketStart(Date.now())].map((h) => new Date(h).toISOString());
+    expect(items.every((i) => hours.includes(i.start))).toBe(true);
+    const sums = perApp(items);
+    expect([...sums.keys()].sort()).toEqual([alpha.id, beta.id].sort());
+    const a = sums.get(alpha.id)!;
+    expect(a).toMatchObject({ applicationName: 'Alpha Sync', requests: 3 });
+    expect(a.bytesIn).toBeGreaterThan(20_000);
+    expect(a.bytesIn).toBeLessThan(24_000);
+    expect(a.bytesOut).toBeGreaterThan(0);
+    expect(a.bytesOut).toBeLessThan(20_000);
+    const b = sums.get(beta.id)!;
+    expect(b).toMatchObject({ applicationName: 'Beta Backup', requests: 1 });
+    expect(b.bytesOut).toBeGreaterThan(20_000);
+    expect(b.bytesIn).toBeGreaterThan(0);
+    expect(b.bytesIn).toBeLessThan(2_000);
+
+    // The traffic report has every request, with or without a key.
+    const traffic = await user.get('/api/stat/traffic?area=file');
+    expect(traffic.body.totals.requests).toBe(5);
+  });
+
+  it("counts a token's requests under its OAuth client; a stat:read token may read the report", async () => {
+    const client = await oauthApplication(t, 'Gamma Mobile');
+    const read = await tokensFor(t.url, { clientId: client.id, scope: 'stat:read', login: 'appuser', password: 'appuser-password' });
+    const bearer = { authorization: `Bearer ${read.access_token}`, 'x-api-key': client.key };
+    const res = await t.client().get('/api/stat/apps', { headers: bearer });
+    expect(res.status).toBe(200);
+    const files = await tokensFor(t.url, { clientId: client.id, scope: 'file:read', login: 'appuser', password: 'appuser-password' });
+    const refused = await t.client().get('/api/stat/apps', { headers: { authorization: `Bearer ${files.access_token}`, 'x-api-key': client.key } });
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('insufficient_scope');
+    await flush();
+    const gamma = perApp((await user.get('/api/stat/apps')).body.items).get(client.id);
+    expect(gamma).toMatchObject({ applicationName: 'Gamma Mobile', requests: 2 });
+  });
+
+  it('keeps customers apart: another account, the developer of the application, see none of it', async () => {
+    await createCustomer(t, 'appbystander');
+    const other = t.client();
+    await other.login('appbystander', 'appbystander-password');
+    const otherBasic = await appConnection(other, 'appbystander');
+    expect((await t.client().get('/api/file/list?path=/', { basic: otherBasic, headers: { 'x-api-key': beta.key } })).status).toBe(200);
+    await flush();
+    const res = await other.get('/api/stat/apps');
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((i: AppItem) => [i.applicationId, i.requests])).toEqual([[beta.id, 1]]);
+    expect((await alpha.developer.get('/api/stat/apps')).body.items).toEqual([]);
+    expect(perApp((await user.get('/api/stat/apps')).body.items).get(beta.id)!.requests).toBe(1);
+  });
+
+  it('sums the hours of a UTC day with granularity=day, and names a deleted application null', async () => {
+    const stats = t.app.get(StatsService);
+    const day = bucketStart(Date.now(), DAY) - 3 * DAY;
+    const gone = await approvedApplication(t, 'Gone Soon');
+    const sample = (at: number, applicationId: string, bytesIn: number) =>
+      stats.recordRequest({ at, accountId, sublogin: null, applicationId, area: 'file', method: 'GET', status: 200, bytesIn, bytesOut: 2 * bytesIn });
+    sample(day + HOUR + 5, alpha.id, 100);
+    sample(day + HOUR + 6, alpha.id, 10);
+    sample(day + 5 * HOUR, alpha.id, 1000);
+    sample(day + 23 * HOUR + 59 * 60_000, gone.id, 7);
+    sample(day + DAY, alpha.id, 5); // the next day
+    await flush();
+    const admin = await t.admin();
+    const owner = (await admin.get(`/api/admin/apps/${gone.id}`)).body.owner.id;
+    expect((await admin.delete(`/api/admin/accounts/${owner}`)).status).toBe(204); // its applications go with it
+
+    const range = `from=${new Date(day).toISOString()}&to=${new Date(day + DAY).toISOString()}`;
+    const hours = await user.get(`/api/stat/apps?${range}`);
+    expect(hours.status).toBe(200);
+    expect(hours.body.items).toEqual([
+      { applicationId: alpha.id, applicationName: 'Alpha Sync', start: new Date(day + HOUR).toISOString(), requests: 2, bytesIn: 110, bytesOut: 220 },
+      { applicationId: alpha.id, applicationName: 'Alpha Sync', start: new Date(day + 5 * HOUR).toISOString(), requests: 1, bytesIn: 1000, bytesOut: 2000 },
+      { applicationId: gone.id, applicationName: null, start: new Date(day + 23 * HOUR).toISOString(), requests: 1, bytesIn: 7, bytesOut: 14 },
+    ]);
+    const days = await user.get(`/api/stat/apps?granularity=day&${range}`);
+    expect(days.status).toBe(200);
+    expect(days.body.items).toEqual([
+      { applicationId: alpha.id, applicationName: 'Alpha Sync', start: new Date(day).toISOString(), requests: 3, bytesIn: 1110, bytesOut: 2220 },
+      { applicationId: gone.id, applicationName: null, start: new Date(day).toISOString(), requests: 1, bytesIn: 7, bytesOut: 14 },
+    ].sort((x, y) => (x.applicationId < y.applicationId ? -1 : 1)));
+    // `from` is rounded down to the day, so a range starting mid-day still has the whole day.
+    const midDay = await user.get(`/api/stat/apps?granularity=day&from=${new Date(day + 12 * HOUR).toISOString()}&to=${new Date(day + DAY).toISOString()}`);
+    expect(midDay.body.items).toEqual(days.body.items);
+  });
+
+  it('refuses bad parameters with 400, and callers without credentials with 401', async () => {
+    const now = Date.now();
+    for (const query of ['granularity=week', 'area=file', 'from=yesterday', `from=${new Date(now - 40 * DAY).toISOString()}`, `granularity=day&from=${new Date(now - 400 * DAY).toISOString()}`]) {
+      const res = await user.get(`/api/stat/apps?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.body.code, query).toBe('validation_failed');
+    }
+    expect((await t.client().get('/api/stat/apps')).status).toBe(401);
+    expect((await t.client().get('/api/stat/apps', { basic })).body.code).toBe('api_key_required');
   });
 });
 

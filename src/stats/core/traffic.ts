@@ -108,6 +108,16 @@ export interface AuthCounts {
   count: number;
 }
 
+/** Requests that came through an application (an API key, or an OAuth client's token). */
+export interface AppKey {
+  hour: number;
+  /** The customer; requests without one are not counted per application. */
+  accountId: string;
+  /** The application's id. */
+  applicationId: string;
+}
+
 // JSON of a fixed-order tuple: unambiguous whatever the strings contain.
 export const trafficKeyId = (k: TrafficKey): string => JSON.stringify([k.hour, k.accountId, k.sublogin, k.area, k.method, k.status]);
 export const authKeyId = (k: AuthKey): string => JSON.stringify([k.hour, k.accountId, k.method, k.outcome]);
+export const appKeyId = (k: AppKey): string => JSON.stringify([k.hour, k.accountId, k.applicationId]);

@@ -15,12 +15,14 @@ export class RangeQueryDto {
   to?: string;
 }
 
-export class TrafficQueryDto extends RangeQueryDto {
+export class GranularityQueryDto extends RangeQueryDto {
   @ApiPropertyOptional({ enum: ['hour', 'day'], default: 'hour', description: 'Bucket size (UTC). At most 31 days of hours or 366 days of days per request.' })
   @IsOptional()
   @IsIn(['hour', 'day'])
   granularity: 'hour' | 'day' = 'hour';
+}
 
+export class TrafficQueryDto extends GranularityQueryDto {
   @ApiPropertyOptional({ enum: TRAFFIC_AREAS, description: 'Only this area' })
   @IsOptional()
   @IsIn(TRAFFIC_AREAS)
@@ -46,6 +48,20 @@ export class TrafficReportDto {
   @ApiProperty({ format: 'date-time' }) to: string;
   @ApiProperty({ enum: ['hour', 'day'] }) granularity: string;
   @ApiProperty({ type: [TrafficItemDto] }) items: TrafficItemDto[];
+  @ApiProperty({ type: TrafficTotalsDto }) totals: TrafficTotalsDto;
+}
+
+export class AppItemDto extends TrafficTotalsDto {
+  @ApiProperty({ format: 'date-time', description: 'Start of the hour or UTC day' }) start: string;
+  @ApiProperty() applicationId: string;
+  @ApiProperty({ type: String, nullable: true, description: "The application's name; null when it no longer exists" }) applicationName: string | null;
+}
+
+export class AppsReportDto {
+  @ApiProperty({ format: 'date-time' }) from: string;
+  @ApiProperty({ format: 'date-time' }) to: string;
+  @ApiProperty({ enum: ['hour', 'day'] }) granularity: string;
+  @ApiProperty({ type: [AppItemDto] }) items: AppItemDto[];
   @ApiProperty({ type: TrafficTotalsDto }) totals: TrafficTotalsDto;
 }
 

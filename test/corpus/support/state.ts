@@ -16,7 +16,7 @@ export interface StateSnapshot {
 }
 
 /** Tables that count or record requests: they change with every request, hostile or not. */
-const ACTIVITY_TABLES = new Set(['audit_events', 'traffic_hours', 'auth_hours', 'api_key_uses', 'otp_used']);
+const ACTIVITY_TABLES = new Set(['audit_events', 'traffic_hours', 'auth_hours', 'app_hours', 'api_key_uses', 'otp_used']);
 const ACTIVITY_COLUMNS = /^last_used_(at|ip)$/;
 
 export async function snapshotState(t: TestApp, storageDir: string): Promise<StateSnapshot> {
