@@ -49,10 +49,9 @@ export class StrategyRegistry {
    * Runs one method's strategy: the principal, null for "not mine", or the error it raised.
    *
    * This is what `passport.authenticate(strategy, callback)` does for one strategy, minus its
-   * middleware: that also hangs login/logout helpers on every request it sees (Passport
-   * sessions, which we do not use), so requests that went through a strategy changed shape, and
-   * the code every request runs got slower for it (measured on the OTP path, where every
-   * request runs its strategy).
+   * middleware: that also hangs six login/logout helpers on every request it sees (Passport
+   * sessions, which we do not use), giving the requests that went through a strategy another
+   * shape than the others for the code that every request runs.
    */
   run(method: AuthMethod, req: FastifyRequest): Promise<Principal | null> {
     const entry = this.methods.get(method);

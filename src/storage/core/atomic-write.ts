@@ -105,10 +105,10 @@ export async function writeFileAtomic(
   let syncing: Promise<void> | undefined;
   const start = () => {
     const buffers = batch;
+    const written = batchBytes;
     batch = [];
     batchBytes = 0;
     busy = true;
-    const written = batchBytesOf(buffers);
     inflight = writeAll(fh, buffers).finally(() => {
       busy = false;
     });
@@ -171,12 +171,6 @@ export async function writeFileAtomic(
   }
   await syncDir(dir);
   return hash ? { bytes, sha256: hash.digest('hex') } : { bytes };
-}
-
-function batchBytesOf(buffers: readonly Buffer[]): number {
-  let n = 0;
-  for (const b of buffers) n += b.byteLength;
-  return n;
 }
 
 /** Writes all of `buffers` at the file's current position, resuming after short writes. */
