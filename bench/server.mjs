@@ -4,7 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Controller, Get, Module } from '@nestjs/common';
 import { AccountsService } from '../dist/src/accounts/accounts.service.js';
+import { Public } from '../dist/src/auth/auth.decorators.js';
 import { ensureBootstrapAdmin } from '../dist/src/accounts/bootstrap-admin.js';
 import { createApp } from '../dist/src/app.factory.js';
 import { loadConfig } from '../dist/src/config/config.js';
@@ -18,7 +20,22 @@ const config = loadConfig({
   ...process.env,
   PORT: '0',
 });
-const app = await createApp(config);
+// The issue's baseline, "GET /api/whoami unguarded": a Nest route with whoami's answer (the same
+// bytes as the guarded one answers for `bench`) and no credential to check. Decorators applied by
+// hand: this file is plain JavaScript.
+class UnguardedWhoami {
+  whoami() {
+    return { login: 'bench', account: 'bench', sublogin: null, method: 'basic', application: null, scopes: null };
+  }
+}
+const whoami = Object.getOwnPropertyDescriptor(UnguardedWhoami.prototype, 'whoami');
+Get('whoami')(UnguardedWhoami.prototype, 'whoami', whoami);
+Public()(UnguardedWhoami.prototype, 'whoami', whoami);
+Controller('bench')(UnguardedWhoami);
+class BenchBaselineModule {}
+Module({ controllers: [UnguardedWhoami] })(BenchBaselineModule);
+
+const app = await createApp(config, { extraModules: [BenchBaselineModule] });
 await ensureBootstrapAdmin(app.get(AccountsService), config);
 await app.get(AccountsService).create({ login: 'bench', password: 'bench-password', email: 'bench@example.com', registeredAt: new Date('2020-01-01T00:00:00Z') });
 await app.listen({ host: '127.0.0.1', port: 0 });

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fastifyCookie from '@fastify/cookie';
-import { ValidationPipe } from '@nestjs/common';
+import { type DynamicModule, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ValidationError } from 'class-validator';
@@ -25,6 +25,8 @@ export interface CreateAppOptions {
   logger?: Logger;
   /** Idle time after which a connection is closed (default 120 s); tests of stalled clients shorten it. */
   idleTimeoutMs?: number;
+  /** Modules to add to the service (a benchmark's baseline route); see AppModule.forRoot. */
+  extraModules?: NonNullable<DynamicModule['imports']>;
 }
 
 /**
@@ -54,7 +56,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       ? { https: { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile), minVersion: 'TLSv1.2' as const } }
       : {}),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.extraModules), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
   });

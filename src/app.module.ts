@@ -25,7 +25,8 @@ import { WebModule } from './web/web.module.js';
 /** One module per capability; the configuration is validated before this is built. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `extra`: modules a benchmark adds (bench/server.mjs), imported after all of the service's. */
+  static forRoot(config: AppConfig, extra: NonNullable<DynamicModule['imports']> = []): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -57,6 +58,7 @@ export class AppModule {
         MetricsModule,
         // Last: the pages import modules scanned above, which keeps the global guards' order.
         WebModule,
+        ...extra,
       ],
     };
   }
