@@ -1,8 +1,10 @@
 // npm run bench: throughput and latency of guarded routes as ratios to an unguarded route
 // measured in the same run (these machines are shared and noisy; absolute figures are not).
-// Each scenario runs against its own server process; autocannon drives it from this process.
+// The scenarios run against a server child process (one of their own for different settings);
+// autocannon drives it from this process.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { makeOtp } from '../dist/src/otp/core/otp-token.js';
 import { obtainTokens } from '../scripts/oauth-token.mjs';
@@ -12,10 +14,13 @@ import { SERVICE_NODE_FLAGS } from './node-flags.mjs';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-// Rounds: every scenario once per round, rounds one after another, medians reported. A burst of
-// other work on the machine then spoils one round's figure, not a whole scenario's.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-// BENCH_ONLY=regex keeps the scenarios whose name matches (the baseline always runs).
+const SLICES = Number(process.env.BENCH_SLICES ?? 10);
+// /proc/<pid>/stat counts CPU time in USER_HZ ticks, 100 a second on Linux.
+const CLOCK_TICKS = 100;
+// Rounds: every scenario (paired with the baseline) once per round, rounds one after another,
+// medians reported. A burst of other work on the machine then spoils one round's figure.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+// BENCH_ONLY=regex keeps the scenarios whose name matches.
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : undefined;
 const basic = `Basic ${Buffer.from('bench:bench-password').toString('base64')}`;
 
@@ -25,31 +30,71 @@ async function startServer(env = {}) {
   for await (const chunk of child.stdout) {
     out += chunk;
     const m = out.match(/READY (\S+)/);
-    if (m) return { url: m[1], stop: async () => { child.kill('SIGTERM'); await once(child, 'exit'); } };
+    if (m) return { url: m[1], pid: child.pid, stop: async () => { child.kill('SIGTERM'); await once(child, 'exit'); } };
   }
   throw new Error(`server did not start: ${out}`);
 }
 
-async function measure(url, path, headers = {}, setupRequest, extra = {}) {
-  // A short warm-up fills caches and JIT; then the measured run. `extra.hooks(run)` gives a run
-  // its own setupRequest/onResponse (run 0 = warm-up, 1 = measured).
-  const opts = (run) => {
-    const hooks = extra.hooks?.(run) ?? {};
-    const setup = hooks.setupRequest ?? setupRequest;
-    const requests = setup || hooks.onResponse ? [{ setupRequest: setup, onResponse: hooks.onResponse }] : undefined;
-    return { url: url + path, headers, requests, connections: CONNECTIONS, ...(extra.method ? { method: extra.method } : {}) };
-  };
-  await autocannon({ ...opts(0), duration: 1 });
-  const r = await autocannon({ ...opts(1), duration: DURATION });
-  const bad = r.non2xx + r.errors + r.timeouts;
-  if (bad > 0) throw new Error(`${path}: ${bad} failed requests`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+/** CPU time (user + system, µs) the server process has used so far, from /proc (Linux). */
+function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
 }
 
+/**
+ * One autocannon run of `duration` seconds against `server`, with the server's CPU time it took.
+ * `s.hooks(run)` gives a run its own setupRequest/onResponse (the refresh scenario: grants of
+ * its own for every run).
+ */
+async function load(server, s, headers, duration, run) {
+  const hooks = s.hooks?.(run) ?? {};
+  const setup = hooks.setupRequest ?? s.setupRequest;
+  const requests = setup || hooks.onResponse ? [{ setupRequest: setup, onResponse: hooks.onResponse }] : undefined;
+  const cpuBefore = cpuMicros(server.pid);
+  const r = await autocannon({ url: server.url + s.path, headers, requests, connections: CONNECTIONS, duration, ...(s.method ? { method: s.method } : {}) });
+  const bad = r.non2xx + r.errors + r.timeouts;
+  if (bad > 0) throw new Error(`${s.path}: ${bad} failed requests`);
+  return { ...r, cpu: cpuMicros(server.pid) - cpuBefore };
+}
+
+/**
+ * A scenario against the baseline on the same server, after a 1 s warm-up of the scenario: the
+ * two alternate in BENCH_SLICES (10) slices each (A B, B A, A B, …; BENCH_SECONDS in all for each),
+ * so they meet the same machine — its bursts last seconds — and a drift cancels out. The ratio
+ * is the scenario's requests over the baseline's.
+ */
+async function paired(server, s, headers) {
+  await load(server, s, headers, 1, 0);
+  const slices = s.slices ?? SLICES;
+  const slice = DURATION / slices;
+  const base = [];
+  const runs = [];
+  for (let i = 0; i < slices; i++) {
+    const scenarioFirst = i % 2 === 1;
+    if (!scenarioFirst) base.push(await load(server, baseline, {}, slice));
+    runs.push(await load(server, s, headers, slice, i + 1));
+    if (scenarioFirst) base.push(await load(server, baseline, {}, slice));
+  }
+  const total = (rs, get = (r) => r.requests.total) => rs.reduce((n, r) => n + get(r), 0);
+  const cpuPerRequest = (rs) => total(rs, (r) => r.cpu) / total(rs);
+  const worst = (rs, key) => Math.max(...rs.map((r) => r.latency[key]));
+  return {
+    ratio: total(runs) / total(base),
+    cpuRatio: cpuPerRequest(base) / cpuPerRequest(runs),
+    cpu: cpuPerRequest(runs),
+    baseCpu: cpuPerRequest(base),
+    rps: total(runs) / DURATION,
+    baseRps: total(base) / DURATION,
+    p50: worst(runs, 'p50'),
+    p99: worst(runs, 'p99'),
+    baseP99: worst(base, 'p99'),
+  };
+}
+
+// The baseline (issue 3's "GET /api/whoami unguarded"): whoami's answer from a @Public() Nest
+// route that bench/server.mjs adds; every ratio is to it. /health, smaller and simpler, for reference.
+const baseline = { name: 'unguarded whoami: GET /bench/whoami (baseline)', path: '/bench/whoami' };
 const scenarios = [
-  // The baseline (issue 3's "GET /api/whoami unguarded"): whoami's answer from a @Public() Nest
-  // route that bench/server.mjs adds; every ratio is to it. /health, smaller and simpler, for reference.
-  { name: 'unguarded whoami: GET /bench/whoami (baseline)', path: '/bench/whoami' },
   { name: 'unguarded GET /health', path: '/health' },
   { name: 'Basic, cached verification: GET /api/whoami', path: '/api/whoami', headers: { authorization: basic } },
   {
@@ -59,7 +104,13 @@ const scenarios = [
     headers: (target) => ({ authorization: `Basic ${Buffer.from(target.sublogin.join(':')).toString('base64')}`, 'x-api-key': target.apiKey }),
   },
   {
-    // The lightest ACL-guarded route: one stat of the area's root.
+    // Issue 5's "Basic + key + ACL": whoami's handler behind the checks of /api/file/info.
+    name: 'Basic (sublogin) + API key + ACL (/file/info/): GET /bench/guarded-whoami?path=/',
+    path: '/bench/guarded-whoami?path=/',
+    headers: (target) => ({ authorization: `Basic ${Buffer.from(target.sublogin.join(':')).toString('base64')}`, 'x-api-key': target.apiKey }),
+  },
+  {
+    // The lightest ACL-guarded route of the service: one stat of the area's root.
     name: 'Basic (sublogin) + API key + ACL: GET /api/file/info?path=/',
     path: '/api/file/info?path=/',
     headers: (target) => ({ authorization: `Basic ${Buffer.from(target.sublogin.join(':')).toString('base64')}`, 'x-api-key': target.apiKey }),
@@ -89,6 +140,9 @@ const scenarios = [
     method: 'POST',
     headers: () => ({ 'content-type': 'application/x-www-form-urlencoded' }),
     refreshChains: true,
+    // Every slice burns the grants whose requests were in flight when it stopped: two slices (A B
+    // B A) keep the grants needed few, and a ratio near 0.03 needs no finer measurement.
+    slices: 2,
   },
   { name: 'Basic, cache off (argon2id every request)', path: '/api/whoami', headers: { authorization: basic }, env: { VERIFY_CACHE_TTL: '0' } },
 ];
@@ -99,13 +153,12 @@ let otpCounter = 0;
  * autocannon hooks for the refresh scenario. Refresh tokens rotate on every use, so a request
  * takes a grant's latest refresh token from a pool and its answer puts the new one back: no
  * token is ever sent twice (autocannon's per-connection context does not outlive a request).
- * Each run (warm-up, measured) gets grants of its own: a request still in flight when a run
+ * Each run (warm-up, every measured slice) gets grants of its own: a request still in flight when a run
  * stops has rotated its token without us seeing the answer, and reusing it would (rightly)
  * revoke the grant.
  */
 function refreshChains(grantSets) {
   return {
-    method: 'POST',
     hooks: (run) => {
       const pool = grantSets[run].map((g) => ({ rt: g.refresh_token, clientId: g.client_id }));
       return {
@@ -124,25 +177,28 @@ function refreshChains(grantSets) {
   };
 }
 
-const chosen = scenarios.filter((s, i) => i === 0 || !ONLY || ONLY.test(s.name));
+const chosen = scenarios.filter((s) => !ONLY || ONLY.test(s.name));
 const results = new Map(chosen.map((s) => [s, []]));
+// Each run of the refresh scenario (a warm-up and the measured slices, every round) needs grants of its own.
+const RUNS_PER_ROUND = 1 + (scenarios.find((s) => s.refreshChains)?.slices ?? SLICES);
 const cached = await startServer();
 try {
   const target = await setupTarget(cached.url);
-  // OAuth grants through the real code + PKCE flow (scope file:read): for each round, two sets
-  // of two per connection (the refresh scenario's warm-up and measured run), and one more whose
-  // access token the Bearer scenario uses (never refreshed, so never rotated away).
+  // OAuth grants through the real code + PKCE flow (scope file:read): for every run of the
+  // refresh scenario, one per connection and a few spare, and one more whose access token the Bearer scenario
+  // uses (never refreshed, so never rotated away).
   target.oauth = [];
-  const grantSet = 2 * CONNECTIONS;
-  const grants = (chosen.some((s) => s.refreshChains) ? 2 * ROUNDS * grantSet : 0) + 1;
+  const grantSet = CONNECTIONS + 4; // one per connection, and a few spare
+  const grants = (chosen.some((s) => s.refreshChains) ? RUNS_PER_ROUND * ROUNDS * grantSet : 0) + 1;
   for (let i = 0; i < grants; i++) {
     target.oauth.push(await obtainTokens({ base: cached.url, adminPassword: 'bench-operator-password', login: 'bench', password: 'bench-password', scope: 'file:read' }));
   }
+  await load(cached, baseline, {}, 1);
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of chosen.filter((s) => !s.env)) {
       const headers = typeof s.headers === 'function' ? s.headers(target) : s.headers;
-      const sets = [2 * round, 2 * round + 1].map((n) => target.oauth.slice(n * grantSet, (n + 1) * grantSet));
-      results.get(s).push(await measure(cached.url, s.path, headers, s.setupRequest, s.refreshChains ? refreshChains(sets) : { method: s.method }));
+      const sets = Array.from({ length: RUNS_PER_ROUND }, (_, run) => target.oauth.slice((RUNS_PER_ROUND * round + run) * grantSet).slice(0, grantSet));
+      results.get(s).push(await paired(cached, s.refreshChains ? { ...s, ...refreshChains(sets) } : s, headers));
     }
   }
 } finally {
@@ -151,23 +207,23 @@ try {
 for (const s of chosen.filter((s) => s.env)) {
   const server = await startServer(s.env);
   try {
-    for (let round = 0; round < ROUNDS; round++) results.get(s).push(await measure(server.url, s.path, s.headers));
+    await load(server, baseline, {}, 1);
+    for (let round = 0; round < ROUNDS; round++) results.get(s).push(await paired(server, s, s.headers));
   } finally {
     await server.stop();
   }
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const rows = chosen.map((s) => {
+console.log(`\n${CONNECTIONS} connections; each scenario alternating with the baseline (${SLICES} slices of ${DURATION / SLICES} s each, ${DURATION} s in all) in each of ${ROUNDS} rounds; medians; Node ${process.version}\n`);
+console.log('| scenario | req/s | baseline req/s | ratio to baseline | server CPU µs/request (baseline) | CPU ratio | p50 ms | p99 ms | p99 ratio | ratio each round | CPU ratio each round |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const s of chosen) {
   const runs = results.get(s);
-  return { ...s, rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), all: runs.map((r) => Math.round(r.rps)) };
-});
-const base = rows[0];
-console.log(`\n${CONNECTIONS} connections, ${DURATION} s each, medians of ${ROUNDS} rounds, Node ${process.version}\n`);
-console.log('| scenario | req/s | ratio to baseline | p50 ms | p99 ms | p99 ratio | req/s each round |');
-console.log('|---|---|---|---|---|---|---|');
-for (const r of rows) {
-  console.log(`| ${r.name} | ${Math.round(r.rps)} | ${(r.rps / base.rps).toFixed(2)} | ${r.p50} | ${r.p99} | ${(r.p99 / Math.max(base.p99, 1)).toFixed(2)} | ${r.all.join(', ')} |`);
+  const m = (key) => median(runs.map((r) => r[key]));
+  const p99Ratio = median(runs.map((r) => r.p99 / Math.max(r.baseP99, 1)));
+  const each = (key) => runs.map((r) => r[key].toFixed(2)).join(', ');
+  console.log(`| ${s.name} | ${Math.round(m('rps'))} | ${Math.round(m('baseRps'))} | ${m('ratio').toFixed(2)} | ${Math.round(m('cpu'))} (${Math.round(m('baseCpu'))}) | ${m('cpuRatio').toFixed(2)} | ${m('p50')} | ${m('p99')} | ${p99Ratio.toFixed(2)} | ${each('ratio')} | ${each('cpuRatio')} |`);
 }
 
 const acl = aclBench();

@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller, Get, Module } from '@nestjs/common';
 import { AccountsService } from '../dist/src/accounts/accounts.service.js';
-import { Public } from '../dist/src/auth/auth.decorators.js';
+import { Acl } from '../dist/src/acl/acl.decorators.js';
+import { aclSpecificOf } from '../dist/src/acl/acl-specific.js';
+import { ApiKeyPolicy } from '../dist/src/api-keys/api-key-policy.decorator.js';
+import { Auth, CurrentPrincipal, Public } from '../dist/src/auth/auth.decorators.js';
+import { WhoamiController } from '../dist/src/auth/whoami.controller.js';
 import { ensureBootstrapAdmin } from '../dist/src/accounts/bootstrap-admin.js';
 import { createApp } from '../dist/src/app.factory.js';
 import { loadConfig } from '../dist/src/config/config.js';
@@ -21,19 +25,28 @@ const config = loadConfig({
   PORT: '0',
 });
 // The issue's baseline, "GET /api/whoami unguarded": a Nest route with whoami's answer (the same
-// bytes as the guarded one answers for `bench`) and no credential to check. Decorators applied by
-// hand: this file is plain JavaScript.
-class UnguardedWhoami {
+// bytes as the guarded one answers for `bench`) and no credential to check. Beside it, whoami's
+// handler behind the checks of `GET /api/file/info` (Basic/Bearer/OTP, API key required, ACL
+// /file/info/<path>): the three checks of issue 5 without a file route's own work. Decorators
+// applied by hand: this file is plain JavaScript.
+class BenchRoutes {
   whoami() {
     return { login: 'bench', account: 'bench', sublogin: null, method: 'basic', application: null, scopes: null };
   }
+  guardedWhoami(principal) {
+    return WhoamiController.prototype.whoami(principal);
+  }
 }
-const whoami = Object.getOwnPropertyDescriptor(UnguardedWhoami.prototype, 'whoami');
-Get('whoami')(UnguardedWhoami.prototype, 'whoami', whoami);
-Public()(UnguardedWhoami.prototype, 'whoami', whoami);
-Controller('bench')(UnguardedWhoami);
+const route = (name, ...decorators) => {
+  const descriptor = Object.getOwnPropertyDescriptor(BenchRoutes.prototype, name);
+  for (const decorate of decorators) decorate(BenchRoutes.prototype, name, descriptor);
+};
+route('whoami', Get('whoami'), Public());
+route('guardedWhoami', Get('guarded-whoami'), Auth('basic', 'bearer', 'otp', 'session'), ApiKeyPolicy('required'), Acl('file', 'info', { specific: (req) => aclSpecificOf(req.query?.path) }));
+CurrentPrincipal()(BenchRoutes.prototype, 'guardedWhoami', 0);
+Controller('bench')(BenchRoutes);
 class BenchBaselineModule {}
-Module({ controllers: [UnguardedWhoami] })(BenchBaselineModule);
+Module({ controllers: [BenchRoutes] })(BenchBaselineModule);
 
 const app = await createApp(config, { extraModules: [BenchBaselineModule] });
 await ensureBootstrapAdmin(app.get(AccountsService), config);

@@ -32,6 +32,16 @@ describe('aclSpecificOf', () => {
     expect(aclSpecificOf(['/a'])).toBeUndefined();
   });
 
+  it('encodes each segment as encodeURIComponent does, for any well-formed text', () => {
+    const reference = (s: string) => (s.startsWith('/') ? '' : '/') + s.split('/').map((seg) => encodeURIComponent(seg)).join('/');
+    const wellFormed = fc.oneof(text, fc.string({ unit: 'grapheme-ascii' }), fc.string({ unit: 'grapheme' })).filter((s) => s.isWellFormed());
+    fc.assert(
+      fc.property(wellFormed, (s) => {
+        expect(aclSpecificOf(s)).toBe(reference(s));
+      }),
+    );
+  });
+
   it('only ever fails with a contract error, for any text', () => {
     fc.assert(
       fc.property(text, (s) => {

@@ -13,6 +13,10 @@ export function aclSpecificOf(value: unknown): string | undefined {
   // A lone surrogate (JSON can carry one) has no UTF-8 form, so no URL could name this target, and
   // encodeURIComponent would throw a URIError (a 500): refused like any path that cannot be read.
   if (!value.isWellFormed()) throw new DomainError('path_invalid', 'the path is not well-formed Unicode');
-  const segments = value.split('/').map((s) => encodeURIComponent(s));
-  return (value.startsWith('/') ? '' : '/') + segments.join('/');
+  // Names made only of what encodeURIComponent leaves alone (most are) need no encoding pass.
+  const encoded = URI_UNRESERVED.test(value) ? value : value.split('/').map((s) => encodeURIComponent(s)).join('/');
+  return (value.startsWith('/') ? '' : '/') + encoded;
 }
+
+/** The characters encodeURIComponent never changes, and the separator. */
+const URI_UNRESERVED = /^[A-Za-z0-9\-_.!~*'()/]*$/;

@@ -31,7 +31,7 @@ export class AclGuard implements CanActivate {
     private readonly acl: AclService,
   ) {}
 
-  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
     const spec = this.reflector.get<AclSpec | undefined>(ACL_SPEC, ctx.getHandler());
     if (!spec) return true;
@@ -45,8 +45,18 @@ export class AclGuard implements CanActivate {
       throw new Error('AclGuard ran before AuthGuard: global guard order is wrong (see AclModule)');
     }
     // Canonicalised for everyone, so a path is refused the same way whoever asks.
-    const paths = aclPathsOf(spec, req);
-    for (const path of paths) await this.acl.require(principal, path);
-    return true;
+    return requireEach(aclPathsOf(spec, req), (path) => this.acl.require(principal, path));
   }
+}
+
+/**
+ * Runs `check` on each path in order, the first refusal thrown. Synchronous for as long as the
+ * checks are, so a request whose rules are cached is decided without a promise.
+ */
+function requireEach(paths: readonly string[], check: (path: string) => void | Promise<void>): true | Promise<true> {
+  for (let i = 0; i < paths.length; i++) {
+    const pending = check(paths[i]!);
+    if (pending) return pending.then(() => requireEach(paths.slice(i + 1), check));
+  }
+  return true;
 }

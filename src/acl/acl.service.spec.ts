@@ -70,6 +70,18 @@ describe('AclService', () => {
     expect(store.loads).toBe(0);
   });
 
+  it('requires without a promise once the rules are cached: the guard decides at once', async () => {
+    const p = sub('alice', 'ro');
+    const first = acl.require(p, '/file/list/docs');
+    expect(first).toBeInstanceOf(Promise); // the rules are loaded
+    await first;
+    expect(acl.require(p, '/file/list/docs')).toBeUndefined();
+    expect(acl.require(full('alice'), '/file/delete/x')).toBeUndefined();
+    // A refusal is thrown as it is decided.
+    expect(() => acl.require(p, '/file/delete/keep')).toThrow(DomainError);
+    expect(store.loads).toBe(1);
+  });
+
   it('decides a sublogin by its most specific rule (SPEC §6), denying where no rule covers', async () => {
     const p = sub('alice', 'ro');
     expect(await acl.decide(p, '/file/list/docs')).toEqual({ allowed: true, rule: SPEC_RULES[0], path: '/file/list/docs', basis: 'rule' });

@@ -81,12 +81,13 @@ export class AclService {
   /**
    * Throws unless `principal` may act on `canonicalPath`: `403 acl_denied` naming the path when the
    * user's rules refuse it, `403 insufficient_scope` (RFC 6750) when only the token's scopes do.
+   * Answers without a promise when nothing needs loading (a full login, a sublogin whose rules are
+   * cached): the AclGuard then decides at once, as it does on nearly every request.
    */
-  async require(principal: Principal, canonicalPath: string): Promise<void> {
-    const decision = await this.decide(principal, canonicalPath);
-    if (decision.allowed) return;
-    if (decision.basis === 'scope') throw insufficientScopeError(canonicalPath, this.config.basicRealm);
-    throw new DomainError('acl_denied', `access to ${canonicalPath} is denied: no rule of ${principalLogin(principal)} allows it`);
+  require(principal: Principal, canonicalPath: string): void | Promise<void> {
+    const decision = this.decideNow(principal, canonicalPath);
+    if (decision instanceof Promise) return decision.then((d) => this.enforce(principal, canonicalPath, d));
+    this.enforce(principal, canonicalPath, decision);
   }
 
   /**
@@ -97,10 +98,20 @@ export class AclService {
    * so a token never exceeds the user, and a sublogin's token never exceeds the sublogin.
    */
   async decide(principal: Principal, canonicalPath: string): Promise<AccessDecision> {
-    const user = await this.decideForUser(principal, canonicalPath);
-    if (!user.allowed || principal.scopes === null) return user;
-    if (scopeResolver(principal.scopes).decide(canonicalPath).allowed) return user;
-    return { allowed: false, rule: null, path: canonicalPath, basis: 'scope' };
+    return this.decideNow(principal, canonicalPath);
+  }
+
+  private enforce(principal: Principal, canonicalPath: string, decision: AccessDecision): void {
+    if (decision.allowed) return;
+    if (decision.basis === 'scope') throw insufficientScopeError(canonicalPath, this.config.basicRealm);
+    throw new DomainError('acl_denied', `access to ${canonicalPath} is denied: no rule of ${principalLogin(principal)} allows it`);
+  }
+
+  private decideNow(principal: Principal, canonicalPath: string): AccessDecision | Promise<AccessDecision> {
+    if (principal.sublogin === null) return withScopes(principal, canonicalPath, { allowed: true, rule: null, path: canonicalPath, basis: 'account' });
+    const resolver = this.resolverFor(principal.sublogin);
+    if (resolver instanceof Promise) return resolver.then((r) => withScopes(principal, canonicalPath, ruleDecision(r, canonicalPath)));
+    return withScopes(principal, canonicalPath, ruleDecision(resolver, canonicalPath));
   }
 
   /**
@@ -134,13 +145,8 @@ export class AclService {
     return this.cache.size;
   }
 
-  private async decideForUser(principal: Principal, canonicalPath: string): Promise<AccessDecision> {
-    if (principal.sublogin === null) return { allowed: true, rule: null, path: canonicalPath, basis: 'account' };
-    const decision = (await this.resolverFor(principal.sublogin)).decide(canonicalPath);
-    return { ...decision, basis: decision.rule ? 'rule' : 'no_rule' };
-  }
-
-  private resolverFor(sublogin: { id: string; login: string }): Promise<AclResolver> {
+  /** The sublogin's resolver: as is when cached and fresh, else a promise of it (one load at a time). */
+  private resolverFor(sublogin: { id: string; login: string }): AclResolver | Promise<AclResolver> {
     const key = sublogin.login;
     const hit = this.cache.get(key);
     // The id check: a sublogin deleted and re-created under the same name is another sublogin.
@@ -148,7 +154,7 @@ export class AclService {
     if (live && hit && hit.subloginId === sublogin.id && Date.now() - hit.loadedAt < AclService.CACHE_TTL_MS) {
       this.cache.delete(key);
       this.cache.set(key, hit);
-      return Promise.resolve(hit.resolver);
+      return hit.resolver;
     }
     const pending = this.loading.get(key);
     if (live && pending && pending.subloginId === sublogin.id) return pending.promise;
@@ -198,6 +204,19 @@ export class AclService {
     this.cache.delete(key);
     this.weight -= entry.weight;
   }
+}
+
+/** What a sublogin's rules say on `canonicalPath`: the deciding rule, or none (denied by default). */
+function ruleDecision(resolver: AclResolver, canonicalPath: string): AccessDecision {
+  const decision = resolver.decide(canonicalPath);
+  return { ...decision, basis: decision.rule ? 'rule' : 'no_rule' };
+}
+
+/** The user's decision, unless the OAuth token's scopes do not cover the path (SPEC §4.4). */
+function withScopes(principal: Principal, canonicalPath: string, user: AccessDecision): AccessDecision {
+  if (!user.allowed || principal.scopes === null) return user;
+  if (scopeResolver(principal.scopes).decide(canonicalPath).allowed) return user;
+  return { allowed: false, rule: null, path: canonicalPath, basis: 'scope' };
 }
 
 /** A request path in canonical form, or `400 path_invalid` naming why it is refused. */

@@ -8,8 +8,8 @@ export interface BulkInsert {
   columns: readonly string[];
   rows: readonly (readonly SqlValue[])[];
   /**
-   * Rows whose value in this unique column is already there are skipped, not an error. The
-   * rows' own values in it must be distinct.
+   * Rows that would break a unique key (a row already there has the same key) are skipped, not
+   * an error; this column's values, distinct among `rows`, tell which rows went in.
    */
   skipExisting?: string;
 }
@@ -32,7 +32,7 @@ const sqliteStatements = new WeakMap<Database, Map<string, Statement<SqlValue[]>
 export async function bulkInsert(ds: DataSource, q: BulkInsert): Promise<number[]> {
   if (q.rows.length === 0) return [];
   const columns = q.columns.join(', ');
-  const conflict = q.skipExisting ? ` ON CONFLICT (${q.skipExisting}) DO NOTHING` : '';
+  const conflict = q.skipExisting ? ' ON CONFLICT DO NOTHING' : '';
   if (ds.driver.options.type === 'better-sqlite3') {
     const db = (ds.driver as unknown as { databaseConnection: Database }).databaseConnection;
     // TypeORM runs every query on this one connection: a transaction of its that is open across

@@ -25,13 +25,14 @@ import { ApplicationsAndApiKeys1795462871530 } from './migrations/1795462871530-
 import { DavLocksAndProperties1795560000000 } from './migrations/1795560000000-DavLocksAndProperties.js';
 import { OAuth1795600000000 } from './migrations/1795600000000-OAuth.js';
 import { AppStatistics1795700000000 } from './migrations/1795700000000-AppStatistics.js';
+import { OtpClaimsByExpiry1795800000000 } from './migrations/1795800000000-OtpClaimsByExpiry.js';
 
 /**
  * Entities and migrations are listed explicitly, not globbed: the list is the schema's table of
  * contents, and it works the same from `dist/` (production, migration CLI) and from `src/` (tests).
  */
 export const ENTITIES = [Account, AppConnection, Session, AuditEvent, Sublogin, AclRule, TrafficHour, AuthHour, AppHour, OtpUsed, Application, ApiKey, ApiKeyBlock, ApiKeyUse, DavLockRow, DavPropertyRow, OAuthArtifact, OAuthClientSecret];
-export const MIGRATIONS = [Foundation1763800000000, SubloginsAndAcl1795361011920, Statistics1795361394811, OtpUsed1795400000000, ApplicationsAndApiKeys1795462871530, DavLocksAndProperties1795560000000, OAuth1795600000000, AppStatistics1795700000000];
+export const MIGRATIONS = [Foundation1763800000000, SubloginsAndAcl1795361011920, Statistics1795361394811, OtpUsed1795400000000, ApplicationsAndApiKeys1795462871530, DavLocksAndProperties1795560000000, OAuth1795600000000, AppStatistics1795700000000, OtpClaimsByExpiry1795800000000];
 
 /** The one place that turns DATABASE_URL into TypeORM options, for the app and for ormconfig.ts. */
 export function dataSourceOptions(databaseUrl: string): DataSourceOptions {

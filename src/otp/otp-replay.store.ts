@@ -43,18 +43,21 @@ export class OtpReplayStore {
     @InjectRepository(OtpUsed) private readonly used: Repository<OtpUsed>,
   ) {}
 
-  /** True when this call is the first to present the token. */
-  async claim(tokenHash: string, expiresAt: Date): Promise<boolean> {
-    const ttlMs = Math.max(1_000, expiresAt.getTime() - Date.now() + 1_000);
+  /**
+   * True when this call is the first to present the token. `validUntil` is the first instant the
+   * token is no longer accepted, a function of the token (its EXPIRE): the record's key holds it.
+   */
+  async claim(tokenHash: string, validUntil: Date): Promise<boolean> {
+    const expiresAtMs = validUntil.getTime();
     try {
-      if (this.config.redisUrl && !(await this.state.setIfAbsent(`otp:${tokenHash}`, ttlMs))) return false;
+      if (this.config.redisUrl && !(await this.state.setIfAbsent(`otp:${tokenHash}`, Math.max(1_000, expiresAtMs - Date.now())))) return false;
     } catch {
       throw unavailable();
     }
     // The same token twice in one batch: the first one in claims it, the other is the replay.
     if (this.pending.has(tokenHash)) return false;
     return new Promise<boolean>((settle, fail) => {
-      this.pending.set(tokenHash, { expiresAtMs: Date.now() + ttlMs, settle, fail });
+      this.pending.set(tokenHash, { expiresAtMs, settle, fail });
       this.scheduleFlush();
     });
   }
@@ -76,8 +79,8 @@ export class OtpReplayStore {
       const claims = [...batch];
       const inserted = await bulkInsert(this.used.manager.connection, {
         table: this.used.metadata.tablePath,
-        columns: ['token_hash', 'expires_at'],
-        rows: claims.map(([hash, c]) => [hash, c.expiresAtMs]),
+        columns: ['expires_at', 'token_hash'],
+        rows: claims.map(([hash, c]) => [c.expiresAtMs, hash]),
         skipExisting: 'token_hash',
       });
       const won = new Set(inserted);

@@ -62,7 +62,8 @@ export class OtpVerifier {
       this.audit.record({ type: 'auth.otp', outcome: 'failure', login: otp.login, accountId: found?.principal.account.id ?? null, code: 'invalid_credentials', detail: { repeats: failure.repeats }, request: req });
       throw new DomainError('invalid_credentials', 'invalid one-time password');
     }
-    if (!(await this.replay.claim(otpReplayKey(otp), new Date(otp.expire * 1000)))) {
+    // Valid through its EXPIRE second (checkOtpTime), so claimed until that second's end.
+    if (!(await this.replay.claim(otpReplayKey(otp), new Date((otp.expire + 1) * 1000)))) {
       this.audit.record({ type: 'auth.otp', outcome: 'failure', login: otp.login, accountId: found.principal.account.id, code: 'otp_replayed', request: req });
       throw new DomainError('otp_replayed', 'this one-time password was used already');
     }
