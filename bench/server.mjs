@@ -45,10 +45,10 @@ route('whoami', Get('whoami'), Public());
 route('guardedWhoami', Get('guarded-whoami'), Auth('basic', 'bearer', 'otp', 'session'), ApiKeyPolicy('required'), Acl('file', 'info', { specific: (req) => aclSpecificOf(req.query?.path) }));
 CurrentPrincipal()(BenchRoutes.prototype, 'guardedWhoami', 0);
 Controller('bench')(BenchRoutes);
-class BenchBaselineModule {}
-Module({ controllers: [BenchRoutes] })(BenchBaselineModule);
+class BenchRoutesModule {}
+Module({ controllers: [BenchRoutes] })(BenchRoutesModule);
 
-const app = await createApp(config, { extraModules: [BenchBaselineModule] });
+const app = await createApp(config, { extraModules: [BenchRoutesModule] });
 await ensureBootstrapAdmin(app.get(AccountsService), config);
 await app.get(AccountsService).create({ login: 'bench', password: 'bench-password', email: 'bench@example.com', registeredAt: new Date('2020-01-01T00:00:00Z') });
 await app.listen({ host: '127.0.0.1', port: 0 });
