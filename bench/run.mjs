@@ -23,6 +23,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 // BENCH_ONLY=regex keeps the scenarios whose name matches.
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : undefined;
 const basic = `Basic ${Buffer.from('bench:bench-password').toString('base64')}`;
+/** Headers of the sublogin's Basic credential and the application's key. */
+const subloginWithKey = (target) => ({ authorization: `Basic ${Buffer.from(target.sublogin.join(':')).toString('base64')}`, 'x-api-key': target.apiKey });
 
 async function startServer(env = {}) {
   const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, 'bench/server.mjs'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -101,24 +103,24 @@ const scenarios = [
     // The three checks without a route's own work (whoami has no ACL class).
     name: 'Basic (sublogin) + API key: GET /api/whoami',
     path: '/api/whoami',
-    headers: (target) => ({ authorization: `Basic ${Buffer.from(target.sublogin.join(':')).toString('base64')}`, 'x-api-key': target.apiKey }),
+    headers: subloginWithKey,
   },
   {
     // Issue 5's "Basic + key + ACL": whoami's handler behind the checks of /api/file/info.
     name: 'Basic (sublogin) + API key + ACL (/file/info/): GET /bench/guarded-whoami?path=/',
     path: '/bench/guarded-whoami?path=/',
-    headers: (target) => ({ authorization: `Basic ${Buffer.from(target.sublogin.join(':')).toString('base64')}`, 'x-api-key': target.apiKey }),
+    headers: subloginWithKey,
   },
   {
     // The lightest ACL-guarded route of the service: one stat of the area's root.
     name: 'Basic (sublogin) + API key + ACL: GET /api/file/info?path=/',
     path: '/api/file/info?path=/',
-    headers: (target) => ({ authorization: `Basic ${Buffer.from(target.sublogin.join(':')).toString('base64')}`, 'x-api-key': target.apiKey }),
+    headers: subloginWithKey,
   },
   {
     name: 'Basic (sublogin) + API key + ACL: GET /api/file/list?path=/',
     path: '/api/file/list?path=/',
-    headers: (target) => ({ authorization: `Basic ${Buffer.from(target.sublogin.join(':')).toString('base64')}`, 'x-api-key': target.apiKey }),
+    headers: subloginWithKey,
   },
   {
     name: 'OTP (a fresh MD5 token each request): GET /api/whoami?otp=…',
