@@ -165,20 +165,13 @@ export class StatsService implements OnModuleInit, OnApplicationShutdown {
   async trafficReport(accountId: string, from: number, to: number, granularity: Granularity, area?: TrafficArea): Promise<TrafficItem[]> {
     const size = granularity === 'day' ? DAY_MS : HOUR_MS;
     const rows = await this.store.traffic(accountId, bucketStart(from, size), to, area);
-    const groups = new Map<string, TrafficItem>();
-    for (const r of rows) {
-      const start = bucketStart(r.hour, size);
-      const id = JSON.stringify([start, r.area, r.sublogin, r.method, r.status]);
-      const item = groups.get(id);
-      if (item) {
-        item.requests += r.requests;
-        item.bytesIn += r.bytesIn;
-        item.bytesOut += r.bytesOut;
-      } else {
-        groups.set(id, { start, area: r.area, sublogin: r.sublogin || null, method: r.method, status: r.status, requests: r.requests, bytesIn: r.bytesIn, bytesOut: r.bytesOut });
-      }
-    }
-    return [...groups.values()].sort(
+    const items = sumByBucket(
+      rows,
+      size,
+      (r, start) => [start, r.area, r.sublogin, r.method, r.status],
+      (r, start): TrafficItem => ({ start, area: r.area, sublogin: r.sublogin || null, method: r.method, status: r.status, requests: r.requests, bytesIn: r.bytesIn, bytesOut: r.bytesOut }),
+    );
+    return items.sort(
       (a, b) => a.start - b.start || cmp(a.area, b.area) || cmp(a.sublogin ?? '', b.sublogin ?? '') || cmp(a.method, b.method) || a.status - b.status,
     );
   }
@@ -187,20 +180,13 @@ export class StatsService implements OnModuleInit, OnApplicationShutdown {
   async appsReport(accountId: string, from: number, to: number, granularity: Granularity): Promise<AppItem[]> {
     const size = granularity === 'day' ? DAY_MS : HOUR_MS;
     const rows = await this.store.apps(accountId, bucketStart(from, size), to);
-    const groups = new Map<string, AppItem>();
-    for (const r of rows) {
-      const start = bucketStart(r.hour, size);
-      const id = JSON.stringify([start, r.applicationId]);
-      const item = groups.get(id);
-      if (item) {
-        item.requests += r.requests;
-        item.bytesIn += r.bytesIn;
-        item.bytesOut += r.bytesOut;
-      } else {
-        groups.set(id, { start, applicationId: r.applicationId, applicationName: r.applicationName, requests: r.requests, bytesIn: r.bytesIn, bytesOut: r.bytesOut });
-      }
-    }
-    return [...groups.values()].sort((a, b) => a.start - b.start || cmp(a.applicationId, b.applicationId));
+    const items = sumByBucket(
+      rows,
+      size,
+      (r, start) => [start, r.applicationId],
+      (r, start): AppItem => ({ start, applicationId: r.applicationId, applicationName: r.applicationName, requests: r.requests, bytesIn: r.bytesIn, bytesOut: r.bytesOut }),
+    );
+    return items.sort((a, b) => a.start - b.start || cmp(a.applicationId, b.applicationId));
   }
 
   /** Authentication outcomes in [from, to) per method and outcome code. */
@@ -219,6 +205,32 @@ export class StatsService implements OnModuleInit, OnApplicationShutdown {
 
 function finite(n: number): number {
   return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+/**
+ * Hourly rows added up per bucket of `size` ms and whatever else `groupOf` names: the first row of
+ * a group makes its item (`itemOf`), the others add their requests and bytes to it.
+ */
+function sumByBucket<R extends TrafficCounts & { hour: number }, I extends TrafficCounts>(
+  rows: readonly R[],
+  size: number,
+  groupOf: (row: R, start: number) => unknown[],
+  itemOf: (row: R, start: number) => I,
+): I[] {
+  const groups = new Map<string, I>();
+  for (const r of rows) {
+    const start = bucketStart(r.hour, size);
+    const id = JSON.stringify(groupOf(r, start));
+    const item = groups.get(id);
+    if (item) {
+      item.requests += r.requests;
+      item.bytesIn += r.bytesIn;
+      item.bytesOut += r.bytesOut;
+    } else {
+      groups.set(id, itemOf(r, start));
+    }
+  }
+  return [...groups.values()];
 }
 
 function cmp(a: string, b: string): number {
