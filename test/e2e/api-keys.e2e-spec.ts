@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AccountsService } from '../../src/accounts/accounts.service.js';
 import { ensureBootstrapAdmin } from '../../src/accounts/bootstrap-admin.js';
 import { ApiKey } from '../../src/api-keys/api-key.entity.js';
@@ -335,9 +335,13 @@ describe('applications and API keys', () => {
       expect((await call('/api/sublogin/list', 'bob', { 'x-api-key': key })).status).toBe(200);
       expect((await alice.get('/api/sublogin/list')).status).toBe(200);
 
-      const listed = (await alice.get('/api/me/apps')).body.find((a: { id: string }) => a.id === id);
-      expect(listed).toMatchObject({ blocked: true, firstUsedAt: expect.any(String), lastUsedIp: '127.0.0.1' });
-      expect((await bob.get('/api/me/apps')).body.find((a: { id: string }) => a.id === id)).toMatchObject({ blocked: false, lastUsedIp: '127.0.0.1' });
+      // A key's use is recorded after the request is answered (ApiKeyUsageService), so the
+      // listing may lag the call by a write.
+      await vi.waitFor(async () => {
+        const listed = (await alice.get('/api/me/apps')).body.find((a: { id: string }) => a.id === id);
+        expect(listed).toMatchObject({ blocked: true, firstUsedAt: expect.any(String), lastUsedIp: '127.0.0.1' });
+        expect((await bob.get('/api/me/apps')).body.find((a: { id: string }) => a.id === id)).toMatchObject({ blocked: false, lastUsedIp: '127.0.0.1' });
+      }, { timeout: 2_000 });
 
       const unblocked = await alice.post(`/api/me/apps/${id}/unblock`);
       expect(unblocked.body).toMatchObject({ blocked: false, blockedAt: null });
