@@ -11,6 +11,10 @@ describe('SecretBox', () => {
         const sealed = box.seal(plain);
         expect(box.open(sealed)).toBe(plain);
         expect(sealed.includes(plain)).toBe(false);
+        // Parsed once, it opens the same, as often as asked.
+        const parsed = box.parse(sealed)!;
+        expect(box.open(parsed)).toBe(plain);
+        expect(box.open(parsed)).toBe(plain);
       }),
     );
   });
@@ -26,6 +30,13 @@ describe('SecretBox', () => {
     expect(new SecretBox([randomBytes(32)]).open(sealed)).toBeNull();
     expect(box.open('v1.x.y')).toBeNull();
     expect(box.open('')).toBeNull();
+    expect(box.open(`${sealed}.extra`)).toBeNull();
+    // The parsed form: a foreign box does not parse; a tampered one parses and opens to null.
+    expect(new SecretBox([randomBytes(32)]).parse(sealed)).toBeNull();
+    expect(box.parse('v2' + sealed.slice(2))).toBeNull();
+    const tampered = box.parse(parts.join('.'));
+    expect(tampered).not.toBeNull();
+    expect(box.open(tampered!)).toBeNull();
   });
 
   it('opens boxes of an older key after rotation, seals with the new one', () => {

@@ -26,6 +26,7 @@ import { DavLocksAndProperties1795560000000 } from './migrations/1795560000000-D
 import { OAuth1795600000000 } from './migrations/1795600000000-OAuth.js';
 import { AppStatistics1795700000000 } from './migrations/1795700000000-AppStatistics.js';
 import { OtpClaimsByExpiry1795800000000 } from './migrations/1795800000000-OtpClaimsByExpiry.js';
+import { FALLBACK_AUTOCHECKPOINT_PAGES } from './wal-checkpointer.js';
 
 /**
  * Entities and migrations are listed explicitly, not globbed: the list is the schema's table of
@@ -44,9 +45,12 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       ...common,
       type: 'better-sqlite3',
       database,
-      // WAL lets readers run while a writer commits; busy_timeout waits instead of failing on a lock.
+      // WAL lets readers run while a writer commits; busy_timeout waits instead of failing on a
+      // lock. The log is copied back by a worker thread (WalCheckpointer); this connection's own
+      // threshold is only its fallback.
       prepareDatabase: (db: { pragma(s: string): unknown }) => {
         db.pragma('journal_mode = WAL');
+        db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
         db.pragma('busy_timeout = 5000');
         db.pragma('foreign_keys = ON');
         db.pragma('synchronous = NORMAL');

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { dataSourceOptions } from './data-source-options.js';
+import { WalCheckpointService } from './wal-checkpoint.service.js';
 
 @Module({
   imports: [
@@ -19,5 +20,6 @@ import { dataSourceOptions } from './data-source-options.js';
       }),
     }),
   ],
+  providers: [WalCheckpointService],
 })
 export class DatabaseModule {}

@@ -10,7 +10,7 @@ import { SubloginLookup } from '../auth/sublogin-lookup.js';
 import { ThrottleService } from '../auth/throttle.service.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
-import { KeyRing } from '../crypto/secrets.js';
+import { KeyRing, type ParsedBox } from '../crypto/secrets.js';
 import { DomainError } from '../errors/domain-error.js';
 import { CredentialEvents } from '../shared-state/credential-events.js';
 import { TaggedCache } from '../shared-state/tagged-cache.js';
@@ -81,7 +81,7 @@ export class OtpVerifier {
       if (found) this.cache.set(login, found, [login, found.principal.account.login], generation);
     }
     if (!found) return null;
-    const secret = this.keys.secretBox.open(found.box);
+    const secret = found.box && this.keys.secretBox.open(found.box);
     return secret === null ? null : { principal: found.principal, secret };
   }
 
@@ -92,7 +92,7 @@ export class OtpVerifier {
       if (!found || !found.sublogin.enabled || found.customer.status !== 'active' || !found.sublogin.passwordBox) return null;
       const { sublogin, customer } = found;
       return {
-        box: sublogin.passwordBox!,
+        box: this.keys.secretBox.parse(sublogin.passwordBox!),
         principal: { method: 'otp', account: { id: customer.id, login: customer.login, role: 'user' }, sublogin: { id: sublogin.id, login: sublogin.login, name: sublogin.name }, application: null, scopes: null },
       };
     }
@@ -102,14 +102,17 @@ export class OtpVerifier {
     // OTP takes the same secret as Basic; a `disabled` connection has none.
     const box = connection?.state === 'issued' ? connection.passwordBox : connection?.state === 'legacy' ? account.passwordBox : null;
     if (!box) return null;
-    return { box, principal: { method: 'otp', account: { id: account.id, login: account.login, role: account.role }, sublogin: null, application: null, scopes: null } };
+    return { box: this.keys.secretBox.parse(box), principal: { method: 'otp', account: { id: account.id, login: account.login, role: account.role }, sublogin: null, application: null, scopes: null } };
   }
 }
 
 interface SealedCredential {
   principal: Principal;
-  /** Secret-box copy of the login's Basic secret; opened per request, never cached in the clear. */
-  box: string;
+  /**
+   * Secret-box copy of the login's Basic secret, its parts decoded (null: a box under a retired
+   * key, which opens to nothing); opened per request, never cached in the clear.
+   */
+  box: ParsedBox | null;
 }
 
 const messages = {

@@ -1,7 +1,7 @@
 // One-time password tokens (SPEC §4.5): `LOGIN:EXPIRE:SALT:AUTH`.
 // Pure functions only: parsing, time window, MAC check, replay key. Lookup of the
 // password, the replay store and the HTTP mapping (all codes are 401) live elsewhere.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 
 export type OtpAlgorithm = 'md5' | 'hmac-sha256';
 
@@ -103,7 +103,7 @@ export function computeOtpAuth(
   if (algorithm === 'md5') {
     // MD5 is the legacy reference-client format; it is a MAC here only because the
     // password is secret. Clients that can should use hmac-sha256.
-    return createHash('md5').update(`${expireText}:${salt}:${password}`, 'utf8').digest();
+    return hash('md5', `${expireText}:${salt}:${password}`, 'buffer');
   }
   return createHmac('sha256', Buffer.from(password, 'utf8'))
     .update(`${expireText}:${salt}`, 'utf8')
@@ -126,7 +126,7 @@ export function verifyOtpAuth(otp: ParsedOtp, password: string): boolean {
 export function otpReplayKey(raw: string | ParsedOtp): string {
   const otp = typeof raw === 'string' ? parseOtp(raw) : raw;
   const canonical = `${otp.login}:${otp.expireText}:${otp.salt}:${otp.auth.toLowerCase()}`;
-  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+  return hash('sha256', canonical, 'hex');
 }
 
 /**
