@@ -37,7 +37,7 @@ parentPort.on('message', () => {
  *
  * Why: in WAL mode SQLite checkpoints inside whichever commit takes the log past its threshold.
  * The service has one connection, on the main thread, so that commit stalled the event loop for
- * the copy and its fsync: 5–40 ms at a time, about 5 % of the main thread under a load of OTP
+ * the copy and its fsync: 4–46 ms at a time, up to 5 % of the main thread under a load of OTP
  * claims. A passive checkpoint on a connection of its own does not take the writer's lock
  * (SQLite's documented way to checkpoint from another thread): commits go on meanwhile, and once
  * the log is copied the next commit starts it again from its beginning. In a rare race (the
