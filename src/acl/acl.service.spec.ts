@@ -1,12 +1,14 @@
 import type { AppConfig } from '../config/config.js';
 import { Logger } from '@nestjs/common';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Principal } from '../auth/principal.js';
 import { DomainError } from '../errors/domain-error.js';
 import { CredentialEvents } from '../shared-state/credential-events.js';
 import { MemorySharedState } from '../shared-state/memory-shared-state.js';
 import { AclRuleStore } from './acl-rule.store.js';
-import { AclService } from './acl.service.js';
+import { AclService, toCanonicalRequestPath } from './acl.service.js';
+import { type AclPathError, canonicalizeRequestPath } from './core/acl-path.js';
 import type { AclRule as Rule } from './core/acl-resolver.js';
 
 /** Rules in memory, counting loads; `gate` holds loads back to stage races. */
@@ -225,5 +227,38 @@ describe('AclService', () => {
       expect(err).toMatchObject({ code: 'path_invalid', status: 400, details: { reason: 'climbs_above_action' } });
       await expect(acl.explain('id-alice', 'ro', 'file/list')).rejects.toMatchObject({ code: 'path_invalid' });
     });
+  });
+});
+
+describe('toCanonicalRequestPath (remembers canonical forms of recent paths)', () => {
+  /** The pure canonicalisation's answer: the canonical path, or the refusal's reason. */
+  const pure = (raw: string) => {
+    try {
+      return { path: canonicalizeRequestPath(raw) };
+    } catch (err) {
+      return { reason: (err as AclPathError).reason };
+    }
+  };
+  const remembered = (raw: string) => {
+    try {
+      return { path: toCanonicalRequestPath(raw) };
+    } catch (err) {
+      expect(err).toBeInstanceOf(DomainError);
+      expect((err as DomainError).code).toBe('path_invalid');
+      return { reason: ((err as DomainError).details as { reason?: string } | undefined)?.reason };
+    }
+  };
+
+  it('answers as the pure canonicalisation does, the first time and every time after', () => {
+    const segment = fc.constantFrom('file', 'FILE', 'list', 'Info', '.', '..', '', '%2e', '%2E%2e', 'a;b', '%2F', 'x%', 'é', '%C3%A9', 'a\u0000');
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 6 }), fc.boolean(), (segments, absolute) => {
+        const raw = (absolute ? '/' : '') + segments.join('/');
+        const expected = pure(raw);
+        expect(remembered(raw)).toEqual(expected);
+        expect(remembered(raw)).toEqual(expected);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });

@@ -219,10 +219,27 @@ function withScopes(principal: Principal, canonicalPath: string, user: AccessDec
   return { allowed: false, rule: null, path: canonicalPath, basis: 'scope' };
 }
 
+/**
+ * Canonical forms of recent request paths: the ACL guard canonicalises a path on every request,
+ * and clients ask for the same few paths again and again. A pure function's results, so a hit is
+ * always right; refusals are not kept (they throw each time). Only paths of up to 256 characters,
+ * at most 10,000 of them (emptied when full): ~10 MiB at worst, whatever the requests.
+ */
+const canonicalPaths = new Map<string, string>();
+const CANONICAL_PATHS_KEPT = 10_000;
+const CANONICAL_PATH_KEPT_LENGTH = 256;
+
 /** A request path in canonical form, or `400 path_invalid` naming why it is refused. */
 export function toCanonicalRequestPath(raw: string): string {
+  const known = canonicalPaths.get(raw);
+  if (known !== undefined) return known;
   try {
-    return canonicalizeRequestPath(raw);
+    const canonical = canonicalizeRequestPath(raw);
+    if (raw.length <= CANONICAL_PATH_KEPT_LENGTH) {
+      if (canonicalPaths.size >= CANONICAL_PATHS_KEPT) canonicalPaths.clear();
+      canonicalPaths.set(raw, canonical);
+    }
+    return canonical;
   } catch (err) {
     if (err instanceof AclPathError) throw new DomainError('path_invalid', err.message, {}, { reason: err.reason });
     throw err;
