@@ -2,15 +2,14 @@
 // measured in the same run (these machines are shared and noisy; absolute figures are not).
 // The scenarios run against a server child process (one of their own for different settings);
 // autocannon drives it from this process.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { makeOtp } from '../dist/src/otp/core/otp-token.js';
 import { obtainTokens } from '../scripts/oauth-token.mjs';
 import { aclBench } from './acl.mjs';
+import { recursiveCopyBench } from './recursive-copy.mjs';
 import { setupTarget } from './setup.mjs';
-import { SERVICE_NODE_FLAGS } from './node-flags.mjs';
+import { startServer } from './server-process.mjs';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -25,17 +24,6 @@ const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : 
 const basic = `Basic ${Buffer.from('bench:bench-password').toString('base64')}`;
 /** Headers of the sublogin's Basic credential and the application's key. */
 const subloginWithKey = (target) => ({ authorization: `Basic ${Buffer.from(target.sublogin.join(':')).toString('base64')}`, 'x-api-key': target.apiKey });
-
-async function startServer(env = {}) {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, 'bench/server.mjs'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  for await (const chunk of child.stdout) {
-    out += chunk;
-    const m = out.match(/READY (\S+)/);
-    if (m) return { url: m[1], pid: child.pid, stop: async () => { child.kill('SIGTERM'); await once(child, 'exit'); } };
-  }
-  throw new Error(`server did not start: ${out}`);
-}
 
 /** CPU time (user + system, µs) the server process has used so far, from /proc (Linux). */
 function cpuMicros(pid) {
@@ -230,3 +218,8 @@ for (const s of chosen) {
 
 const acl = aclBench();
 console.log(`\nACL decisions (trie resolver, paths 6 segments deep): ${Math.round(acl.small).toLocaleString('en')}/s with 10 rules, ${Math.round(acl.large).toLocaleString('en')}/s with 10,000 rules (ratio ${(acl.large / acl.small).toFixed(2)})`);
+
+if (!ONLY || ONLY.test('recursive copy')) {
+  const copy = await recursiveCopyBench();
+  console.log(`\nRecursive copy of ${copy.files.toLocaleString('en')} files (file API, one request each, medians of ${copy.rounds} rounds): full login ${copy.owner.toFixed(0)} ms; sublogin with 10 rules ${copy.small.toFixed(0)} ms, with 10,000 rules ${copy.large.toFixed(0)} ms (ratio ${(copy.large / copy.small).toFixed(2)}; to the full login ${(copy.small / copy.owner).toFixed(2)} and ${(copy.large / copy.owner).toFixed(2)})`);
+}

@@ -1,7 +1,7 @@
 // Sets up a benchmark target through its public HTTP API, as a customer, a developer and an
 // operator would: an approved application with its API key, and a sublogin with ACL rules.
 
-class Client {
+export class Client {
   constructor(base) {
     this.base = base;
     this.cookies = new Map();

@@ -6,8 +6,11 @@ import { DomainError } from '../errors/domain-error.js';
 import { CredentialEvents } from '../shared-state/credential-events.js';
 import { AclRuleStore } from './acl-rule.store.js';
 import { AclPathError, canonicalizeRequestPath } from './core/acl-path.js';
-import { type AclDecision, AclResolver } from './core/acl-resolver.js';
-import { insufficientScopeError, scopeResolver } from './scope-rules.js';
+import { type AclDecision, AclResolver, type AclRule } from './core/acl-resolver.js';
+import { ALL_RIGHTS, bothRights, type Coverage, type Rights, ruleRights, rulesWithin } from './core/rule-subset.js';
+import { type AclPathOfMember, RuleMemberAccess } from './member-access.js';
+import { insufficientScopeError, SCOPE_ACL_PATHS, scopeResolver } from './scope-rules.js';
+import { EVERY_MEMBER, type MemberAccess } from '../storage/storage.types.js';
 
 /**
  * Why a decision came out as it did:
@@ -101,6 +104,26 @@ export class AclService {
     return this.decideNow(principal, canonicalPath);
   }
 
+  /**
+   * How `principal` may act on the members of a tree, for the operations that act on whole
+   * trees (copy, move, delete, listings, locks): `aclPathOf` turns a member's storage path into
+   * the canonical ACL path its own request would be decided on. A full login gets every member;
+   * otherwise the rules are resolved once, so each member is then decided without a promise.
+   */
+  memberAccess(principal: Principal, aclPathOf: AclPathOfMember): MemberAccess | Promise<MemberAccess> {
+    if (principal.sublogin === null && principal.scopes === null) return EVERY_MEMBER;
+    const scopes = principal.scopes === null ? null : scopeResolver(principal.scopes);
+    const refusal = (aclPath: string, basis: 'rule' | 'scope', rule: AclRule | null): DomainError => {
+      if (basis === 'scope') return insufficientScopeError(aclPath, this.config.basicRealm);
+      const by = rule ? `the rule "${rule.effect} ${rule.path}"` : 'no rule';
+      return new DomainError('acl_denied', `access to ${aclPath} is denied: ${by} of ${principalLogin(principal)}${rule?.effect === 'deny' ? ' denies it' : ' allows it'}`, {}, { path: aclPath, rule });
+    };
+    if (principal.sublogin === null) return new RuleMemberAccess(null, scopes, aclPathOf, refusal);
+    const rules = this.resolverFor(principal.sublogin);
+    if (rules instanceof Promise) return rules.then((r) => new RuleMemberAccess(r, scopes, aclPathOf, refusal));
+    return new RuleMemberAccess(rules, scopes, aclPathOf, refusal);
+  }
+
   private enforce(principal: Principal, canonicalPath: string, decision: AccessDecision): void {
     if (decision.allowed) return;
     if (decision.basis === 'scope') throw insufficientScopeError(canonicalPath, this.config.basicRealm);
@@ -178,13 +201,17 @@ export class AclService {
   private async load(subloginId: string): Promise<{ resolver: AclResolver; weight: number }> {
     const rules = await this.store.rulesOf(subloginId);
     try {
-      return { resolver: new AclResolver(rules), weight: rules.length + 1 };
+      const resolver = new AclResolver(rules);
+      this.rulesBehind.set(resolver, rules);
+      return { resolver, weight: rules.length + 1 };
     } catch (err) {
       if (!(err instanceof AclPathError)) throw err;
       // Stored rules are canonical when written; one that no longer parses must not be skipped
       // (a skipped deny would open what it closed), so the whole set denies until it is rewritten.
       this.logger.error({ subloginId, reason: err.reason }, 'stored ACL rule is not valid; denying everything for this sublogin');
-      return { resolver: new AclResolver([]), weight: 1 };
+      const denyAll = new AclResolver([]);
+      this.rulesBehind.set(denyAll, []);
+      return { resolver: denyAll, weight: 1 };
     }
   }
 
@@ -203,6 +230,33 @@ export class AclService {
     if (!entry) return;
     this.cache.delete(key);
     this.weight -= entry.weight;
+  }
+
+  /** The rules each loaded resolver was built from: the paths a subset check must visit (coversRules). */
+  private readonly rulesBehind = new WeakMap<AclResolver, readonly AclRule[]>();
+
+  /**
+   * Whether `principal` holds every right `rules` grant: its rules (a sublogin), intersected with
+   * its scopes (a token), checked at every rule path of either (rule-subset.ts). Sublogin
+   * management uses it so that a limited principal grants only what it has (SPEC §10, §7).
+   * `{ ok: false, path }` names a canonical path the rules allow and the principal may not.
+   * `rules` must be valid rule paths (normalised or stored). A full login without scopes holds all.
+   */
+  async coversRules(principal: Principal, rules: readonly AclRule[]): Promise<Coverage> {
+    let rights: Rights = ALL_RIGHTS;
+    if (principal.sublogin !== null) {
+      // The same cached resolver the AclGuard decides with, and the rules it was built from.
+      const resolver = await this.resolverFor(principal.sublogin);
+      const behind = this.rulesBehind.get(resolver);
+      if (behind === undefined) throw new Error('a sublogin resolver without its rules'); // fail closed: every resolver comes from load()
+      rights = ruleRights(behind, resolver);
+    }
+    if (principal.scopes !== null) {
+      const scopes = scopeResolver(principal.scopes);
+      // Every path of the scope table: more than the token's scopes use, which only costs a few checks.
+      rights = bothRights(rights, { rulePaths: Object.values(SCOPE_ACL_PATHS).flat(), allows: (path) => scopes.decide(path).allowed });
+    }
+    return rulesWithin(rules, rights);
   }
 }
 

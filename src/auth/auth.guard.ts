@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../config/app-config.token.js';
 import { DomainError } from '../errors/domain-error.js';
 import { StatsService } from '../stats/stats.service.js';
 import { AUTH_POLICY, type AuthPolicy } from './auth.decorators.js';
+import { FailureOwners } from './failure-owner.js';
 import { StrategyRegistry } from './strategy-registry.js';
 import { assertSecureTransport } from './tls-policy.js';
 
@@ -21,6 +22,7 @@ export class AuthGuard implements CanActivate {
     private readonly registry: StrategyRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly stats: StatsService,
+    private readonly failureOwners: FailureOwners,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -43,7 +45,8 @@ export class AuthGuard implements CanActivate {
         }
       }
     } catch (err) {
-      if (err instanceof DomainError) this.stats.recordAuth(tried, err.code);
+      // Counted for the customer whose login (an account, or one of its sublogins) was presented.
+      if (err instanceof DomainError) this.stats.recordAuth(tried, err.code, this.failureOwners.accountIdOf(err));
       throw this.withChallenges(err, policy);
     }
     if (!req.principal) {

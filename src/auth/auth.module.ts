@@ -7,6 +7,7 @@ import { AppConnection } from '../accounts/app-connection.entity.js';
 import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { BasicVerifier } from './basic-verifier.service.js';
+import { FailureOwners } from './failure-owner.js';
 import { LastUseService } from './last-use.service.js';
 import { LoginService } from './login.service.js';
 import { RouteInventory } from './route-inventory.js';
@@ -33,6 +34,7 @@ import { WhoamiController } from './whoami.controller.js';
     VerificationCache,
     ThrottleService,
     LastUseService,
+    FailureOwners,
     // Registered first of the global guards: the API-key and ACL guards read its principal.
     { provide: APP_GUARD, useClass: AuthGuard },
   ],

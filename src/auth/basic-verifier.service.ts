@@ -9,6 +9,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { PasswordHasher } from '../crypto/password-hasher.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { ErrorCode } from '../errors/error-codes.js';
+import { attributeFailure, type LoginOwner } from './failure-owner.js';
 import { LastUseService } from './last-use.service.js';
 import type { Principal } from './principal.js';
 import { SubloginLookup } from './sublogin-lookup.js';
@@ -19,6 +20,12 @@ interface Verified {
   principal: Principal;
   /** Logins whose change invalidates this verification. */
   logins: string[];
+}
+
+/** A refusal, with the customer the login belongs to (null: no such login) for audit and statistics. */
+interface Refused {
+  code: ErrorCode;
+  owner: LoginOwner | null;
 }
 
 /**
@@ -51,16 +58,21 @@ export class BasicVerifier {
   }
 
   async verify(login: string, password: string, req: FastifyRequest): Promise<Principal> {
-    await this.throttle.check(login, req);
+    try {
+      await this.throttle.check(login, req);
+    } catch (err) {
+      throw attributeFailure(err, login);
+    }
     const generation = this.cache.generation();
     const result = login.includes('-') ? await this.verifySublogin(login, password) : await this.verifyAccount(login, password);
     if ('code' in result) {
       const failure = await this.throttle.recordFailure(login, password, req);
       // A stale client retrying one old password is logged at its 1st, 2nd, 4th, 8th… attempt, not each.
       if ((failure.repeats & (failure.repeats - 1)) === 0) {
-        this.audit.record({ type: 'auth.basic', outcome: 'failure', login, accountId: result.accountId, code: result.code, detail: { repeats: failure.repeats, credential: failure.fingerprintId }, request: req });
+        this.audit.record({ type: 'auth.basic', outcome: 'failure', login, accountId: result.owner?.id ?? null, code: result.code, detail: { repeats: failure.repeats, credential: failure.fingerprintId }, request: req });
       }
-      throw new DomainError(result.code, result.code === 'basic_disabled' ? 'Basic authentication is not enabled for this account (enable the app connection)' : 'invalid login or password');
+      const message = result.code === 'basic_disabled' ? 'Basic authentication is not enabled for this account (enable the app connection)' : 'invalid login or password';
+      throw attributeFailure(new DomainError(result.code, message), login, result.owner);
     }
     // Remembered under the header as sent, where the next request's `cached` looks.
     const header = req.headers.authorization;
@@ -70,25 +82,27 @@ export class BasicVerifier {
     return result.principal;
   }
 
-  private async verifyAccount(login: string, password: string): Promise<Verified | { code: ErrorCode; accountId: string | null }> {
+  private async verifyAccount(login: string, password: string): Promise<Verified | Refused> {
     const account = await this.accounts.findOneBy({ login });
     const connection = account ? await this.connections.findOneBy({ accountId: account.id }) : null;
     const kind = connection ? basicPasswordKind(connection.state) : null;
     // `disabled` is checked against the login password, so only its owner learns why Basic fails.
     const hash = kind === 'issued' ? connection!.passwordHash : account?.passwordHash;
     const ok = await this.hasher.verifyOrDummy(hash, password);
-    if (!account || !ok || account.status !== 'active') return { code: 'invalid_credentials', accountId: account?.id ?? null };
-    if (kind === null) return { code: 'basic_disabled', accountId: account.id };
+    if (!account || !ok || account.status !== 'active') return { code: 'invalid_credentials', owner: account && { id: account.id, login: account.login } };
+    if (kind === null) return { code: 'basic_disabled', owner: { id: account.id, login: account.login } };
     return {
       principal: { method: 'basic', account: { id: account.id, login: account.login, role: account.role }, sublogin: null, application: null, scopes: null },
       logins: [account.login],
     };
   }
 
-  private async verifySublogin(login: string, password: string): Promise<Verified | { code: ErrorCode; accountId: string | null }> {
+  private async verifySublogin(login: string, password: string): Promise<Verified | Refused> {
     const found = (await this.sublogins?.findForAuth(login)) ?? null;
     const ok = await this.hasher.verifyOrDummy(found?.sublogin.passwordHash, password);
-    if (!found || !ok || !found.sublogin.enabled || found.customer.status !== 'active') return { code: 'invalid_credentials', accountId: found?.customer.id ?? null };
+    if (!found || !ok || !found.sublogin.enabled || found.customer.status !== 'active') {
+      return { code: 'invalid_credentials', owner: found && { id: found.customer.id, login: found.customer.login } };
+    }
     const { sublogin, customer } = found;
     return {
       principal: {

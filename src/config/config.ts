@@ -37,6 +37,8 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Client addresses/CIDRs that may read /metrics without a session (METRICS_ALLOW); operators may always. */
   metricsAllow: string[];
+  /** Longest WebDAV lock (DAV_MAX_LOCK_TIMEOUT): `Timeout: Infinite`, longer requests and refreshes get this. */
+  davMaxLockTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -190,6 +192,7 @@ export function loadConfig(env: Env): AppConfig {
     },
     logLevel,
     metricsAllow,
+    davMaxLockTimeoutSeconds: int('DAV_MAX_LOCK_TIMEOUT', 3600, 1, 7 * 86_400),
   };
 }
 

@@ -1,6 +1,9 @@
 import { DataSource } from 'typeorm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestEnv, type TestEnv } from '../../test/support/test-env.js';
+import { loadConfig } from '../config/config.js';
 import { bulkInsert } from './bulk-insert.js';
+import { dataSourceOptions } from './data-source-options.js';
 
 let ds: DataSource;
 
@@ -43,5 +46,26 @@ describe('bulkInsert (SQLite)', () => {
     await runner.release();
     await pending;
     expect((await rows()).map((r: { k: string }) => r.k)).toEqual(['after']);
+  });
+});
+
+/** The run's own database: SQLite, or PostgreSQL when PORTCULLIS_TEST_POSTGRES is set. */
+describe('bulkInsert on the run’s database', () => {
+  let env: TestEnv;
+  let db: DataSource;
+  beforeAll(async () => {
+    env = await createTestEnv();
+    db = await new DataSource(dataSourceOptions(loadConfig(env.env).databaseUrl)).initialize();
+    await db.query('CREATE TABLE bulk_dup (k VARCHAR(64) PRIMARY KEY, n BIGINT)');
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await env?.dispose();
+  });
+
+  it('a key given twice in one call is inserted once, and only its first row is said to win', async () => {
+    const inserted = await bulkInsert(db, { table: 'bulk_dup', columns: ['k', 'n'], rows: [['x', 1], ['y', 2], ['x', 3], ['x', 4]], skipExisting: 'k' });
+    expect(inserted).toEqual([0, 1]);
+    expect((await db.query('SELECT k, n FROM bulk_dup ORDER BY k')).map((r: { k: string; n: number | string }) => [r.k, Number(r.n)])).toEqual([['x', 1], ['y', 2]]);
   });
 });

@@ -61,8 +61,10 @@ export async function bulkInsert(ds: DataSource, q: BulkInsert): Promise<number[
     }
     const at = q.columns.indexOf(unique);
     const added = new Set((result as Record<string, unknown>[]).map((r) => String(r[unique])));
+    // A key given twice in one statement is inserted once, by its first row (as on SQLite): only
+    // that row wins, or two claims of one OTP in one batch would both be accepted.
     chunk.forEach((row, i) => {
-      if (added.has(String(row[at]))) inserted.push(start + i);
+      if (added.delete(String(row[at]))) inserted.push(start + i);
     });
   }
   return inserted;

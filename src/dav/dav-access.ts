@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AclService, toCanonicalRequestPath } from '../acl/acl.service.js';
 import type { Principal } from '../auth/principal.js';
-import { DomainError } from '../errors/domain-error.js';
+import type { MemberAccess } from '../storage/storage.types.js';
 import type { DavMount } from './dav-mount.js';
 
 export type DavAction = 'read' | 'write' | 'delete';
@@ -11,7 +11,7 @@ export type DavAction = 'read' | 'write' | 'delete';
  *
  * Decided here, per request, rather than by the global AclGuard: one request may need two
  * decisions (COPY: read the source and write the destination; MOVE: delete the source and write
- * the destination), and PROPFIND Depth 1 and folder listings must filter every member. The DAV
+ * the destination), and operations on collections decide every member (`members`). The DAV
  * controllers are therefore not `@AclResource`-classed; every DavService method calls this
  * before it touches anything.
  *
@@ -24,21 +24,16 @@ export class DavAccess {
   constructor(private readonly acl: AclService) {}
 
   /** Full logins act on their own resources without rules; only sublogins and tokens are decided. */
-  isLimited(principal: Principal): boolean {
+  private isLimited(principal: Principal): boolean {
     return principal.sublogin !== null || principal.scopes !== null;
   }
 
-  /** For filtering members: a path the ACL cannot even express (too long, too deep) is denied. */
-  async allowed(principal: Principal, mount: DavMount, action: DavAction, path: string): Promise<boolean> {
-    if (!this.isLimited(principal)) return true;
-    let aclPath: string;
-    try {
-      aclPath = aclPathOf(mount, action, path);
-    } catch (err) {
-      if (err instanceof DomainError) return false;
-      throw err;
-    }
-    return (await this.acl.decide(principal, aclPath)).allowed;
+  /**
+   * How the principal may do `action` on the members of a tree (COPY, MOVE, DELETE, LOCK Depth
+   * infinity, PROPFIND and folder listings): each member decided as its own request would be.
+   */
+  members(principal: Principal, mount: DavMount, action: DavAction): MemberAccess | Promise<MemberAccess> {
+    return this.acl.memberAccess(principal, (path) => aclPathOf(mount, action, path));
   }
 
   /** `403 acl_denied` (or `insufficient_scope` for a token) naming the canonical path, as the AclGuard answers. */

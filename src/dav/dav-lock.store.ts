@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type Repository } from 'typeorm';
+import { APP_CONFIG } from '../config/app-config.token.js';
+import type { AppConfig } from '../config/config.js';
+import type { TimeoutOptions } from './core/if-header.js';
 import { KeyedMutex } from './core/keyed-mutex.js';
 import type { DavLock } from './core/locks.js';
 import { DavLockRow } from './dav-lock.entity.js';
@@ -13,6 +16,11 @@ export function subtreeWhere(column: string, root: string, param: string): { sql
     sql: `(${column} = :${param} OR substr(${column}, 1, length(CAST(:${param}Prefix AS TEXT))) = :${param}Prefix)`,
     params: { [param]: root, [`${param}Prefix`]: `${root}/` },
   };
+}
+
+/** A lock with the storage area it is in (an account's locks across its areas). */
+export interface AreaLock extends DavLock {
+  readonly area: string;
 }
 
 /**
@@ -32,11 +40,21 @@ export class DavLockStore implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DavLockStore.name);
   private readonly mutex = new KeyedMutex();
   private sweeper: NodeJS.Timeout | undefined;
+  /**
+   * How long a LOCK or a refresh may hold (parseTimeout's options): at most DAV_MAX_LOCK_TIMEOUT,
+   * which `Timeout: Infinite` and any longer request get; an hour (or the cap, if shorter) when
+   * the client names none.
+   */
+  readonly timeouts: TimeoutOptions;
 
   constructor(
     @InjectRepository(DavLockRow) private readonly repo: Repository<DavLockRow>,
     @InjectDataSource() private readonly ds: DataSource,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    const maxSeconds = config.davMaxLockTimeoutSeconds;
+    this.timeouts = { maxSeconds, defaultSeconds: Math.min(3600, maxSeconds) };
+  }
 
   onApplicationBootstrap(): void {
     this.sweeper = setInterval(() => {
@@ -98,6 +116,32 @@ export class DavLockStore implements OnApplicationBootstrap, OnModuleDestroy {
 
   async remove(token: string): Promise<void> {
     await this.repo.delete({ token });
+  }
+
+  /** The unexpired locks of an account in all its areas, by area and root. */
+  async liveOfAccount(accountId: string, now: number = Date.now()): Promise<AreaLock[]> {
+    const rows = await this.repo
+      .createQueryBuilder('l')
+      .where('l.account_id = :accountId AND l.expires_at > :now', { accountId, now })
+      .orderBy('l.area')
+      .addOrderBy('l.root')
+      .addOrderBy('l.token')
+      .getMany();
+    return rows.map((row) => ({ ...fromRow(row), area: row.area }));
+  }
+
+  /**
+   * Removes the account's unexpired lock with this token, whoever took it (the account owner's
+   * removal); returns it, or null when the account has no such lock.
+   */
+  async removeOfAccount(accountId: string, token: string, now: number = Date.now()): Promise<AreaLock | null> {
+    const row = await this.repo
+      .createQueryBuilder('l')
+      .where('l.token = :token AND l.account_id = :accountId AND l.expires_at > :now', { token, accountId, now })
+      .getOne();
+    if (row === null) return null;
+    await this.repo.delete({ token: row.token, accountId });
+    return { ...fromRow(row), area: row.area };
   }
 
   /** Drops the locks rooted at `root` or below it: their resources were deleted or moved away. */

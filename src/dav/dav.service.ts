@@ -224,18 +224,15 @@ export class DavService {
       return { status: 207, headers: { 'Content-Type': XML }, body };
     }
 
-    const { folder, children } = await area.children(ctx.path);
+    // A sublogin sees only the members it may read (SPEC §6).
+    const { folder, children } = await area.children(ctx.path, await this.access.members(ctx.principal, ctx.mount, 'read'));
     const dead = await this.props.ofFolderAndMembers(account, ctx.mount.area, folder.path);
-    const limited = this.access.isLimited(ctx.principal);
     const respond = (e: StorageEntry, w: MultistatusWriter) => w.response(hrefOf(ctx.mount, e.path, e.type === 'directory'), this.propstats(ctx, request, e, dead.get(e.path) ?? [], locks));
-    const access = this.access;
     // Streamed one <D:response> at a time: a folder of any size costs a bounded buffer.
     async function* stream(): AsyncGenerator<string> {
       const writer = new MultistatusWriter();
       let chunk = writer.start() + respond(folder, writer);
       for await (const child of children) {
-        // A sublogin sees only the members it may read (SPEC §6).
-        if (limited && !(await access.allowed(ctx.principal, ctx.mount, 'read', child.path))) continue;
         chunk += respond(child, writer);
         if (chunk.length >= STREAM_CHUNK) {
           yield chunk;
@@ -307,7 +304,7 @@ export class DavService {
     const entry = await area.stat(ctx.path);
     this.checkConditions(ctx, entry);
     this.requireWritable(ctx, locks, [{ path: ctx.path, depth: 'infinity' }, parentOf(ctx.path)!], submitted);
-    await area.delete(ctx.path);
+    await area.delete(ctx.path, await this.access.members(ctx.principal, ctx.mount, 'delete'));
     await this.forgetTree(ctx, ctx.path);
     return { status: 204 };
   }
@@ -380,14 +377,19 @@ export class DavService {
     this.requireWritable(ctx, locks, targets, submitted);
 
     const account = ctx.principal.account.id;
+    // Every member: MOVE deletes each source member, COPY reads it; both write each target member.
+    const access = {
+      source: await this.access.members(ctx.principal, ctx.mount, move ? 'delete' : 'read'),
+      target: await this.access.members(ctx.principal, ctx.mount, 'write'),
+    };
     if (move) {
-      await area.move(ctx.path, dest, { overwrite: true });
+      await area.move(ctx.path, dest, access, { overwrite: true });
       await this.props.moveTree(account, ctx.mount.area, ctx.path, dest);
       // Locks stay with the URL they were taken on (RFC 4918 §7.7): the moved tree loses its own.
       await this.locks.removeWithin(account, ctx.mount.area, ctx.path);
     } else {
       const shallow = depth === 0 && source.type === 'directory';
-      await area.copy(ctx.path, dest, { overwrite: true, shallow });
+      await area.copy(ctx.path, dest, access, { overwrite: true, shallow });
       await this.props.copyTree(account, ctx.mount.area, ctx.path, dest, { shallow });
     }
     if (existing) await this.locks.removeWithin(account, ctx.mount.area, dest);
@@ -400,7 +402,7 @@ export class DavService {
   async lock(ctx: DavContext): Promise<DavResponse> {
     const info = parseLockInfo(await readLimitedBody(ctx.body, single(ctx.headers['content-length'])));
     await this.access.require(ctx.principal, ctx.mount, 'write', ctx.path);
-    const seconds = parseTimeout(ctx.headers.timeout);
+    const seconds = parseTimeout(ctx.headers.timeout, this.locks.timeouts);
     const locks = await this.liveLocks(ctx);
     const login = principalLogin(ctx.principal);
     const account = ctx.principal.account.id;
@@ -420,6 +422,8 @@ export class DavService {
     }
 
     const depth = parseDepth(ctx.headers.depth, 'infinity', [0, 'infinity']) === 0 ? 0 : 'infinity';
+    // A lock on a tree keeps others from writing any member: every member must be writable to this principal.
+    if (depth === 'infinity') (await this.access.members(ctx.principal, ctx.mount, 'write')).requireTree(ctx.path);
     if (info.owner !== null && info.owner.length > MAX_OWNER_XML) throw new DomainError('bad_request', `the lock owner is longer than ${MAX_OWNER_XML} characters`);
     const submitted = await this.evaluateIfHeader(ctx, locks);
     const area = this.area(ctx);
@@ -465,7 +469,8 @@ export class DavService {
   async unlock(ctx: DavContext): Promise<DavResponse> {
     const token = parseLockToken(ctx.headers['lock-token']);
     await this.access.require(ctx.principal, ctx.mount, 'write', ctx.path);
-    const check = checkUnlock(await this.liveLocks(ctx), ctx.path, token, principalLogin(ctx.principal));
+    // The account owner (a full login) may remove any lock on its resources, a sublogin's too.
+    const check = checkUnlock(await this.liveLocks(ctx), ctx.path, token, { login: principalLogin(ctx.principal), accountOwner: ctx.principal.sublogin === null });
     if (!check.ok) {
       if (check.status === 409) throw new DavError('conflict', 'no lock with this token covers the resource', check.precondition);
       throw new DomainError('forbidden', 'the lock belongs to another principal');
@@ -589,15 +594,12 @@ export class DavService {
 
   /** A folder as a small HTML page (GET on a collection), streamed, members filtered like PROPFIND. */
   private async listing(ctx: DavContext, area: AreaStorage): Promise<Readable> {
-    const { folder, children } = await area.children(ctx.path);
-    const limited = this.access.isLimited(ctx.principal);
-    const access = this.access;
+    const { folder, children } = await area.children(ctx.path, await this.access.members(ctx.principal, ctx.mount, 'read'));
     const title = escapeXmlText(hrefOf(ctx.mount, folder.path, true));
     async function* page(): AsyncGenerator<string> {
       let chunk = `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><ul>`;
       if (folder.path !== '/') chunk += '<li><a href="../">../</a></li>';
       for await (const child of children) {
-        if (limited && !(await access.allowed(ctx.principal, ctx.mount, 'read', child.path))) continue;
         const name = child.type === 'directory' ? `${child.name}/` : child.name;
         chunk += `<li><a href="${escapeXmlText(encodeHref(`/${name}`).slice(1))}">${escapeXmlText(name)}</a></li>`;
         if (chunk.length >= STREAM_CHUNK) {

@@ -35,6 +35,10 @@ export const ERROR_STATUS = {
   api_key_blocked: 403,
   acl_denied: 403,
   insufficient_scope: 403,
+  // Sublogin management by a limited principal (a sublogin, a scoped token): the rules would
+  // grant, or the target sublogin holds, a right the actor lacks; or a sublogin acting on itself.
+  sublogin_escalation: 403,
+  sublogin_self: 403,
   // 404, 405, 409, 411, 412, 413, 415, 416, 429
   not_found: 404,
   method_not_allowed: 405,

@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../database/database-errors.js';
 import { DomainError } from './domain-error.js';
 import type { ErrorCode } from './error-codes.js';
 import { type ErrorBody, errorBody } from './error-response.js';
@@ -24,6 +25,9 @@ const FASTIFY_CODES: Record<string, { status: number; code: ErrorCode; message: 
   FST_ERR_BAD_URL: { status: 400, code: 'bad_request', message: 'the URL is not valid (bad percent-encoding?)' },
   FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'bad_request', message: 'the request does not match any route constraint' },
 };
+
+/** What a 503 for a database that cannot be reached suggests: the pool's connect timeout. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   400: 'bad_request',
@@ -55,6 +59,16 @@ export function toErrorResponse(err: unknown): ErrorResponse {
     const code = HTTP_STATUS_CODES[status] ?? (status >= 500 ? 'internal_error' : 'bad_request');
     const message = status === 404 ? 'no such route' : status >= 500 ? 'internal error' : err.message;
     return { status, body: errorBody(status, code, message), headers: {}, unexpected: status >= 500 };
+  }
+  // The database lost, restarting or refusing connections: the same request may succeed in a
+  // moment (/ready says when). Still logged, since an operator must see an outage.
+  if (isDatabaseUnavailable(err)) {
+    return {
+      status: 503,
+      body: errorBody(503, 'service_unavailable', 'the database cannot be reached right now; try again shortly'),
+      headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+      unexpected: true,
+    };
   }
   const fastifyCode = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : undefined;
   if (fastifyCode) {

@@ -17,15 +17,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { Acl, AclResource } from '../acl/acl.decorators.js';
 import { aclSpecificOf } from '../acl/acl-specific.js';
+import { AclService, toCanonicalRequestPath } from '../acl/acl.service.js';
 import { ApiKeyPolicy } from '../api-keys/api-key-policy.decorator.js';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { attachmentDisposition, decideRange, ifRangeAllows, noneMatchSatisfied } from '../common/http/conditional.js';
 import { BodyStream, StreamedBody } from '../common/http/streamed-body.js';
 import { DomainError } from '../errors/domain-error.js';
+import { DavLockGate } from '../dav/dav-lock-gate.js';
 import { ErrorResponseDto } from '../openapi/error-response.dto.js';
 import type { AreaStorage } from '../storage/area-storage.js';
 import { StorageService } from '../storage/storage.service.js';
+import type { MemberAccess } from '../storage/storage.types.js';
 import { fullNameMatcher, parseFields, viewOf } from './core/file-view.js';
 import { FileEntryDto, FileListDto, InfoQueryDto, ListQueryDto, PathBodyDto, PathQueryDto, TransferBodyDto, TransferResultDto } from './dto/file.dto.js';
 
@@ -53,18 +56,26 @@ const binary = { schema: { type: 'string', format: 'binary' } } as const;
 @ApiResponse({ status: 400, description: 'Invalid path (`path_invalid`, `path_escape`, `path_too_long`) or parameters (`validation_failed`)', type: ErrorResponseDto })
 @Controller('api/file')
 export class FilesController {
-  constructor(private readonly storage: StorageService) {}
+  constructor(
+    private readonly storage: StorageService,
+    private readonly acl: AclService,
+    /** WebDAV locks hold here too: writes they cover are 423 `locked`. */
+    private readonly locks: DavLockGate,
+  ) {}
 
   @Get('list')
   @Acl('file', 'list', { specific: fromQuery })
-  @ApiOperation({ summary: 'List a folder (optionally recursively), with chosen fields and a name filter' })
+  @ApiOperation({
+    summary: 'List a folder (optionally recursively), with chosen fields and a name filter',
+    description: 'Sublogins see only the members `/file/list/<member>` allows them.',
+  })
   @ApiOkResponse({ type: FileListDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'The path is a file', type: ErrorResponseDto })
   async list(@Query() q: ListQueryDto, @CurrentPrincipal() principal: Principal): Promise<FileListDto> {
     const fields = parseFields(q.fields);
     const matches = q.filter_full_name === undefined ? undefined : fullNameMatcher(q.filter_full_name);
-    const { folder, entries, truncated } = await this.area(principal).list(q.path, {
+    const { folder, entries, truncated } = await this.area(principal).list(q.path, await this.members(principal, 'list'), {
       recursive: q.recursive,
       filter: matches && ((e) => matches(e.name)),
     });
@@ -152,6 +163,7 @@ export class FilesController {
   ): Promise<void> {
     const max = this.storage.maxUploadBytes;
     try {
+      await this.locks.upload(principal, q.path);
       // Refused before reading a byte when the client says the size up front.
       if (contentLength !== undefined && Number(contentLength) > max) {
         throw new DomainError('payload_too_large', `the file exceeds the upload limit of ${max} bytes`);
@@ -184,35 +196,54 @@ export class FilesController {
   @Post('move')
   @HttpCode(200)
   @Acl('file', 'move', { specific: bothEnds })
-  @ApiOperation({ summary: 'Move or rename a file or folder', description: 'Sublogins need `/file/move` allowed on both paths.' })
+  @ApiOperation({
+    summary: 'Move or rename a file or folder',
+    description: 'Sublogins need `/file/move` allowed on both paths and on every member beneath them: a deny rule beneath either refuses the whole move (`acl_denied`, naming it) before anything is moved.',
+  })
   @ApiOkResponse({ type: TransferResultDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'The target exists (without overwrite), is the source, or lies inside it', type: ErrorResponseDto })
   async move(@Body() body: TransferBodyDto, @CurrentPrincipal() principal: Principal): Promise<TransferResultDto> {
-    const { entry, replaced } = await this.area(principal).move(body.from, body.to, { overwrite: body.overwrite, createParents: true });
+    await this.locks.move(principal, body.from, body.to);
+    const access = await this.members(principal, 'move');
+    const { entry, replaced } = await this.area(principal).move(body.from, body.to, { source: access, target: access }, { overwrite: body.overwrite, createParents: true });
     return { entry: viewOf(entry, parseFields(undefined)), replaced };
   }
 
   @Post('copy')
   @HttpCode(200)
   @Acl('file', 'copy', { specific: bothEnds })
-  @ApiOperation({ summary: 'Copy a file or a whole folder', description: 'Sublogins need `/file/copy` allowed on both paths.' })
+  @ApiOperation({
+    summary: 'Copy a file or a whole folder',
+    description: 'Sublogins need `/file/copy` allowed on both paths and on every member beneath them: a deny rule beneath either refuses the whole copy (`acl_denied`, naming it) before anything is copied.',
+  })
   @ApiOkResponse({ type: TransferResultDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'The target exists (without overwrite), is the source, or lies inside it', type: ErrorResponseDto })
   async copy(@Body() body: TransferBodyDto, @CurrentPrincipal() principal: Principal): Promise<TransferResultDto> {
-    const { entry, replaced } = await this.area(principal).copy(body.from, body.to, { overwrite: body.overwrite, createParents: true });
+    await this.locks.copy(principal, body.from, body.to);
+    const access = await this.members(principal, 'copy');
+    const { entry, replaced } = await this.area(principal).copy(body.from, body.to, { source: access, target: access }, { overwrite: body.overwrite, createParents: true });
     return { entry: viewOf(entry, parseFields(undefined)), replaced };
   }
 
   @Post('delete')
   @HttpCode(204)
   @Acl('file', 'delete', { specific: fromBody })
-  @ApiOperation({ summary: 'Delete a file or a folder with everything in it', description: 'The storage root itself cannot be deleted (400 `path_invalid`).' })
+  @ApiOperation({
+    summary: 'Delete a file or a folder with everything in it',
+    description: 'The storage root itself cannot be deleted (400 `path_invalid`). Sublogins need `/file/delete` allowed on every member: a deny rule beneath the folder refuses the whole delete (`acl_denied`).',
+  })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async remove(@Body() body: PathBodyDto, @CurrentPrincipal() principal: Principal): Promise<void> {
-    await this.area(principal).delete(body.path);
+    await this.locks.delete(principal, body.path);
+    await this.area(principal).delete(body.path, await this.members(principal, 'delete'));
+  }
+
+  /** How the principal may do `action` on each member of a tree: as `/file/<action>/<member>` would be decided. */
+  private members(principal: Principal, action: string): MemberAccess | Promise<MemberAccess> {
+    return this.acl.memberAccess(principal, (path) => toCanonicalRequestPath(`/file/${action}${aclSpecificOf(path)}`));
   }
 
   /** The customer's main storage: a sublogin acts on its customer's files. */

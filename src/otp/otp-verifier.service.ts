@@ -5,6 +5,7 @@ import type { Repository } from 'typeorm';
 import { Account } from '../accounts/account.entity.js';
 import { AppConnection } from '../accounts/app-connection.entity.js';
 import { AuditService } from '../audit/audit.service.js';
+import { attributeFailure, type LoginOwner } from '../auth/failure-owner.js';
 import type { Principal } from '../auth/principal.js';
 import { SubloginLookup } from '../auth/sublogin-lookup.js';
 import { ThrottleService } from '../auth/throttle.service.js';
@@ -44,28 +45,40 @@ export class OtpVerifier {
   private readonly cache: TaggedCache<SealedCredential>;
 
   async verify(raw: unknown, req: FastifyRequest): Promise<Principal> {
-    let otp: ParsedOtp;
+    let otp: ParsedOtp | undefined;
     try {
       if (typeof raw !== 'string') throw new OtpError('otp_malformed', 'otp must be one text value');
       otp = parseOtp(raw);
       checkOtpTime(otp, Math.floor(Date.now() / 1000), this.config.otpMaxTtlSeconds);
     } catch (err) {
-      if (err instanceof OtpError) throw new DomainError(err.code, messages[err.code]);
-      throw err;
+      const refusal = err instanceof OtpError ? new DomainError(err.code, messages[err.code]) : err;
+      // Expired or too long: the login parsed, so the failure is counted for its customer (statistics).
+      throw otp ? attributeFailure(refusal, otp.login) : refusal;
     }
-    await this.throttle.check(otp.login, req);
+    try {
+      await this.throttle.check(otp.login, req);
+    } catch (err) {
+      throw attributeFailure(err, otp.login);
+    }
     const found = await this.resolve(otp.login);
     // Unknown logins still cost one MAC computation, like a known one.
     const ok = verifyOtpAuth(otp, found?.secret ?? 'portcullis-no-such-login');
     if (!found || !ok) {
       const failure = await this.throttle.recordFailure(otp.login, otp.auth, req);
       this.audit.record({ type: 'auth.otp', outcome: 'failure', login: otp.login, accountId: found?.principal.account.id ?? null, code: 'invalid_credentials', detail: { repeats: failure.repeats }, request: req });
-      throw new DomainError('invalid_credentials', 'invalid one-time password');
+      // Not found may also be a disabled sublogin or a suspended customer: left to FailureOwners.
+      throw attributeFailure(new DomainError('invalid_credentials', 'invalid one-time password'), otp.login, found ? ownerOf(found.principal) : undefined);
     }
     // Valid through its EXPIRE second (checkOtpTime), so claimed until that second's end.
-    if (!(await this.replay.claim(otpReplayKey(otp), new Date((otp.expire + 1) * 1000)))) {
+    let claimed: boolean;
+    try {
+      claimed = await this.replay.claim(otpReplayKey(otp), new Date((otp.expire + 1) * 1000));
+    } catch (err) {
+      throw attributeFailure(err, otp.login, ownerOf(found.principal));
+    }
+    if (!claimed) {
       this.audit.record({ type: 'auth.otp', outcome: 'failure', login: otp.login, accountId: found.principal.account.id, code: 'otp_replayed', request: req });
-      throw new DomainError('otp_replayed', 'this one-time password was used already');
+      throw attributeFailure(new DomainError('otp_replayed', 'this one-time password was used already'), otp.login, ownerOf(found.principal));
     }
     this.audit.record({ type: 'auth.otp', outcome: 'success', login: otp.login, accountId: found.principal.account.id, request: req });
     return found.principal;
@@ -104,6 +117,11 @@ export class OtpVerifier {
     if (!box) return null;
     return { box: this.keys.secretBox.parse(box), principal: { method: 'otp', account: { id: account.id, login: account.login, role: account.role }, sublogin: null, application: null, scopes: null } };
   }
+}
+
+/** The customer a principal acts for (a sublogin's customer), for the statistics of its failures. */
+function ownerOf(principal: Principal): LoginOwner {
+  return { id: principal.account.id, login: principal.account.login };
 }
 
 interface SealedCredential {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../errors/domain-error.js';
+import { EVERY_MEMBER } from './storage.types.js';
 import { AreaStorage } from './area-storage.js';
 
 let base: string;
@@ -31,7 +32,7 @@ describe('AreaStorage.children (streamed folder listing)', () => {
     await mkdir(path.join(root, 'sub'));
     await writeFile(path.join(root, 'sub', 'deep.txt'), 'x');
     await symlink('/etc/passwd', path.join(root, 'link'));
-    const { folder, children } = await area.children('/f');
+    const { folder, children } = await area.children('/f', EVERY_MEMBER);
     expect(folder).toMatchObject({ path: '/f', type: 'directory' });
     expect(await collect(children)).toEqual(['file:/f/a.txt', 'file:/f/b.txt', 'directory:/f/sub']);
   });
@@ -42,7 +43,7 @@ describe('AreaStorage.children (streamed folder listing)', () => {
     const names = Array.from({ length: 300 }, (_, i) => `n${String(i).padStart(4, '0')}`);
     await Promise.all(names.map((n) => writeFile(path.join(root, n), n)));
     for (const batch of [1, 7, 1000]) {
-      const { children } = await area.children('/many', { batch });
+      const { children } = await area.children('/many', EVERY_MEMBER, { batch });
       expect(await collect(children)).toEqual(names.map((n) => `file:/many/${n}`));
     }
   });
@@ -51,14 +52,14 @@ describe('AreaStorage.children (streamed folder listing)', () => {
     await area.mkdir('/gone');
     const root = path.join(base, 'acct', 'main', 'gone');
     for (const n of ['a', 'b', 'c']) await writeFile(path.join(root, n), n);
-    const { children } = await area.children('/gone', { batch: 1 });
+    const { children } = await area.children('/gone', EVERY_MEMBER, { batch: 1 });
     const seen: string[] = [];
     for await (const e of children) {
       seen.push(e.name);
       if (e.name === 'a') await rm(path.join(root, 'b'));
     }
     expect(seen).toEqual(['a', 'c']);
-    const again = await area.children('/gone');
+    const again = await area.children('/gone', EVERY_MEMBER);
     for await (const e of again.children) {
       expect(e.name).toBe('a');
       break;
@@ -67,8 +68,8 @@ describe('AreaStorage.children (streamed folder listing)', () => {
 
   it('answers 409 for a file and 404 for nothing', async () => {
     await area.write('/file.txt', Readable.from([Buffer.from('x')]));
-    await expect(area.children('/file.txt')).rejects.toMatchObject({ code: 'conflict' });
-    await expect(area.children('/none')).rejects.toBeInstanceOf(DomainError);
-    await expect(area.children('/none')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(area.children('/file.txt', EVERY_MEMBER)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(area.children('/none', EVERY_MEMBER)).rejects.toBeInstanceOf(DomainError);
+    await expect(area.children('/none', EVERY_MEMBER)).rejects.toMatchObject({ code: 'not_found' });
   });
 });

@@ -6,7 +6,10 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../errors/domain-error.js';
+import { EVERY_MEMBER } from './storage.types.js';
 import { AreaStorage, FileReadStream } from './area-storage.js';
+
+const ALL = { source: EVERY_MEMBER, target: EVERY_MEMBER };
 
 let base: string;
 let area: AreaStorage;
@@ -40,7 +43,7 @@ const read = async (p: string) => {
 
 describe('AreaStorage', () => {
   it('creates the area lazily and starts empty', async () => {
-    const { folder, entries, truncated } = await area.list('/');
+    const { folder, entries, truncated } = await area.list('/', EVERY_MEMBER);
     expect(folder).toMatchObject({ name: '', path: '/', type: 'directory' });
     expect(entries).toEqual([]);
     expect(truncated).toBe(false);
@@ -58,6 +61,18 @@ describe('AreaStorage', () => {
     expect(await codeOf(area.write('/a', text('z')))).toBe('conflict');
   });
 
+  it('writes many files into one new folder at once: each finds the folder another made', async () => {
+    // Started a turn of the event loop apart, so some look for the folder while others make it.
+    const writes: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 64; i++) {
+      writes.push(area.write(`/new/deeper/f${i}.txt`, Readable.from([`file ${i}`]), { createParents: true }));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const results = await Promise.allSettled(writes);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    expect((await area.list('/new/deeper', EVERY_MEMBER)).entries).toHaveLength(64);
+  });
+
   it('removes the parent folders it created when the write fails', async () => {
     const src = new PassThrough();
     const done = area.write('/new/deep/file.bin', src, { createParents: true, maxBytes: 3 });
@@ -68,10 +83,10 @@ describe('AreaStorage', () => {
 
   it('lists with a limit, saying when it was truncated', async () => {
     for (const n of ['c', 'a', 'b']) await area.write(`/d/${n}`, text(n), { createParents: true });
-    const { entries, truncated } = await area.list('/d', { limit: 2 });
+    const { entries, truncated } = await area.list('/d', EVERY_MEMBER, { limit: 2 });
     expect(entries.map((e) => e.name)).toEqual(['a', 'b']);
     expect(truncated).toBe(true);
-    expect((await area.list('/d', { limit: 3 })).truncated).toBe(false);
+    expect((await area.list('/d', EVERY_MEMBER, { limit: 3 })).truncated).toBe(false);
   });
 
   it('hides temp files, links, special files and names the API cannot address', async () => {
@@ -80,30 +95,30 @@ describe('AreaStorage', () => {
     await writeFile(path.join(area.root, 'back\\slash'), 'x');
     await writeFile(path.join(area.root, 'ctrl\u0001'), 'x');
     await symlink(path.join(area.root, 'ok.txt'), path.join(area.root, 'inner-link'));
-    expect((await area.list('/')).entries.map((e) => e.name)).toEqual(['ok.txt']);
+    expect((await area.list('/', EVERY_MEMBER)).entries.map((e) => e.name)).toEqual(['ok.txt']);
   });
 
   it('copies folders deeply or shallowly, and files atomically', async () => {
     await area.write('/src/a.txt', text('a'), { createParents: true });
     await area.write('/src/sub/b.txt', text('b'), { createParents: true });
-    await area.copy('/src', '/deep');
+    await area.copy('/src', '/deep', ALL);
     expect(await read('/deep/sub/b.txt')).toBe('b');
-    await area.copy('/src', '/shallow', { shallow: true });
-    expect((await area.list('/shallow')).entries).toEqual([]);
-    expect(await codeOf(area.copy('/src', '/deep'))).toBe('conflict');
-    expect((await area.copy('/src/a.txt', '/deep', { overwrite: true })).replaced).toBe(true);
+    await area.copy('/src', '/shallow', ALL, { shallow: true });
+    expect((await area.list('/shallow', EVERY_MEMBER)).entries).toEqual([]);
+    expect(await codeOf(area.copy('/src', '/deep', ALL))).toBe('conflict');
+    expect((await area.copy('/src/a.txt', '/deep', ALL, { overwrite: true })).replaced).toBe(true);
     expect(await read('/deep')).toBe('a');
-    expect(await codeOf(area.copy('/src', '/x/y'))).toBe('conflict'); // no parent, not asked to create it
-    expect(await codeOf(area.copy('/nope', '/x'))).toBe('not_found');
+    expect(await codeOf(area.copy('/src', '/x/y', ALL))).toBe('conflict'); // no parent, not asked to create it
+    expect(await codeOf(area.copy('/nope', '/x', ALL))).toBe('not_found');
   });
 
   it('moves, refusing the root, itself and its own inside', async () => {
     await area.write('/m/f.txt', text('f'), { createParents: true });
-    expect(await codeOf(area.move('/', '/x'))).toBe('path_invalid');
-    expect(await codeOf(area.move('/m', '/'))).toBe('conflict');
-    expect(await codeOf(area.move('/m', '/m'))).toBe('conflict');
-    expect(await codeOf(area.move('/m', '/m/inner'))).toBe('conflict');
-    const moved = await area.move('/m', '/n');
+    expect(await codeOf(area.move('/', '/x', ALL))).toBe('path_invalid');
+    expect(await codeOf(area.move('/m', '/', ALL))).toBe('conflict');
+    expect(await codeOf(area.move('/m', '/m', ALL))).toBe('conflict');
+    expect(await codeOf(area.move('/m', '/m/inner', ALL))).toBe('conflict');
+    const moved = await area.move('/m', '/n', ALL);
     expect(moved).toMatchObject({ entry: { path: '/n', type: 'directory' }, replaced: false });
     expect(await read('/n/f.txt')).toBe('f');
     expect(await area.tryStat('/m')).toBeNull();
@@ -111,10 +126,10 @@ describe('AreaStorage', () => {
 
   it('deletes files and folders but never the root', async () => {
     await area.write('/d/f.txt', text('f'), { createParents: true });
-    expect(await codeOf(area.delete('/'))).toBe('path_invalid');
-    await area.delete('/d');
+    expect(await codeOf(area.delete('/', EVERY_MEMBER))).toBe('path_invalid');
+    await area.delete('/d', EVERY_MEMBER);
     expect(await area.tryStat('/d')).toBeNull();
-    expect(await codeOf(area.delete('/d'))).toBe('not_found');
+    expect(await codeOf(area.delete('/d', EVERY_MEMBER))).toBe('not_found');
   });
 
   it('opens files for ranges and refuses folders', async () => {

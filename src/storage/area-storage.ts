@@ -5,15 +5,17 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { DomainError } from '../errors/domain-error.js';
 import { isTempName, writeFileAtomic } from './core/atomic-write.js';
-import { normalizeUserPath, resolveInArea } from './core/storage-path.js';
+import { assertTreeFits, MAX_ABS_PATH_BYTES, MAX_SEGMENT_BYTES, normalizeUserPath, resolveInArea } from './core/storage-path.js';
 import { toStorageError } from './storage-errors.js';
 import type {
   ByteRange,
   CopyOptions,
   ListOptions,
   ListResult,
+  MemberAccess,
   ReadHandle,
   StorageEntry,
+  TransferAccess,
   TransferOptions,
   TransferResult,
   WriteOptions,
@@ -92,9 +94,15 @@ export class AreaStorage {
     }
   }
 
-  /** One readdir and one lstat per entry; temp files and unaddressable names are never shown. */
-  async list(userPath: string, opts: ListOptions = {}): Promise<ListResult> {
+  /**
+   * One readdir and one lstat per entry; temp files, unaddressable names and members `access`
+   * refuses are never shown (a recursive listing still descends into a refused folder when a
+   * member beneath it may be allowed).
+   */
+  async list(userPath: string, access: MemberAccess, opts: ListOptions = {}): Promise<ListResult> {
     const { canonical, abs } = await this.resolve(userPath);
+    // Decided per member only where a rule beneath the folder could decide a member otherwise.
+    const everyMember = access.uniformBeneath(canonical);
     const folder = await this.entryAt(canonical, abs);
     if (folder.type !== 'directory') throw new DomainError('conflict', 'the path is a file, not a folder');
     const limit = opts.limit ?? DEFAULT_LIST_LIMIT;
@@ -128,8 +136,9 @@ export class AreaStorage {
         if (!st.isFile() && !st.isDirectory()) continue;
         examined++;
         const entry = entryOf(childPath, st);
-        if (!opts.filter || opts.filter(entry)) entries.push(entry);
-        if (opts.recursive && st.isDirectory()) {
+        const visible = everyMember || access.allows(childPath);
+        if (visible && (!opts.filter || opts.filter(entry))) entries.push(entry);
+        if (opts.recursive && st.isDirectory() && (visible || !access.uniformBeneath(childPath))) {
           await walk(childAbs, childPath);
           if (truncated) return;
         }
@@ -143,16 +152,17 @@ export class AreaStorage {
    * A folder and its direct children for streaming consumers (WebDAV PROPFIND Depth 1, folder
    * listings): one readdir, then one lstat per child as the consumer pulls, yielded in name
    * order, so a folder of any size is never held as entries in memory and no limit truncates it.
-   * Children removed meanwhile are skipped; what `list` hides is hidden too. A file is `409
-   * conflict`, a missing path `404`.
+   * Children removed meanwhile are skipped; what `list` hides is hidden too, members `access`
+   * refuses included. A file is `409 conflict`, a missing path `404`.
    *
    * The lstats are synchronous, `batch` at a time between yields to the event loop: for the
    * cached metadata of a directory being listed, a thread-pool round trip per entry costs
    * several times the syscall itself (10,000 entries: ~170 ms asynchronously, ~40 ms like
    * this), while one batch blocks the loop for well under a millisecond.
    */
-  async children(userPath: string, opts: { batch?: number } = {}): Promise<{ folder: StorageEntry; children: AsyncIterable<StorageEntry> }> {
+  async children(userPath: string, access: MemberAccess, opts: { batch?: number } = {}): Promise<{ folder: StorageEntry; children: AsyncIterable<StorageEntry> }> {
     const { canonical, abs } = await this.resolve(userPath);
+    const everyMember = access.uniformBeneath(canonical);
     const folder = await this.entryAt(canonical, abs);
     if (folder.type !== 'directory') throw new DomainError('conflict', 'the path is a file, not a folder');
     let dirents: Dirent[];
@@ -162,7 +172,7 @@ export class AreaStorage {
       throw toStorageError(err);
     }
     const names = dirents
-      .filter((d) => (d.isFile() || d.isDirectory()) && isAddressable(d.name))
+      .filter((d) => (d.isFile() || d.isDirectory()) && isAddressable(d.name) && (everyMember || access.allows(joinUserPath(canonical, d.name))))
       .map((d) => d.name)
       .sort(compareNames);
     const batch = Math.max(1, opts.batch ?? 64);
@@ -254,13 +264,17 @@ export class AreaStorage {
     return this.entryAt(canonical, abs);
   }
 
-  /** Renames a file or folder (atomic for a file replacing a file). */
-  async move(fromPath: string, toPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
-    const { src, dst, srcStat, dstStat } = await this.prepareTransfer(fromPath, toPath, opts, 'moved');
+  /**
+   * Renames a file or folder (atomic for a file replacing a file). `access.source` must allow
+   * every member of the source tree and `access.target` every member of the target tree (the
+   * one it replaces included), or nothing is done.
+   */
+  async move(fromPath: string, toPath: string, access: TransferAccess, opts: TransferOptions = {}): Promise<TransferResult> {
+    const { src, dst, srcStat, dstStat } = await this.prepareTransfer(fromPath, toPath, access, opts, 'moved');
     const created = await this.ensureParent(dst.abs, opts.createParents ?? false);
     try {
       // rename() replaces a file atomically; a folder target, or a type change, is removed first.
-      if (dstStat && !(srcStat.isFile() && dstStat.isFile())) await rm(dst.abs, { recursive: true });
+      if (dstStat && !(srcStat.isFile() && dstStat.isFile())) await removeTree(dst.abs, await realAreaRoot(this.root));
       await rename(src.abs, dst.abs);
     } catch (err) {
       await removeCreatedDirs(created, path.dirname(dst.abs));
@@ -272,12 +286,15 @@ export class AreaStorage {
   /**
    * Copies a file (atomically, as an upload) or a folder tree (each file atomically; on failure
    * the partial copy is removed). Links and special files inside a folder are not copied.
+   * `access.source` must allow every member read (the folder alone when shallow) and
+   * `access.target` every member of the target tree (the one it replaces included), or nothing
+   * is done.
    */
-  async copy(fromPath: string, toPath: string, opts: CopyOptions = {}): Promise<TransferResult> {
-    const { src, dst, srcStat, dstStat } = await this.prepareTransfer(fromPath, toPath, opts, 'copied');
+  async copy(fromPath: string, toPath: string, access: TransferAccess, opts: CopyOptions = {}): Promise<TransferResult> {
+    const { src, dst, srcStat, dstStat } = await this.prepareTransfer(fromPath, toPath, access, opts, 'copied');
     const created = await this.ensureParent(dst.abs, opts.createParents ?? false);
     try {
-      if (dstStat && !(srcStat.isFile() && dstStat.isFile())) await rm(dst.abs, { recursive: true });
+      if (dstStat && !(srcStat.isFile() && dstStat.isFile())) await removeTree(dst.abs, await realAreaRoot(this.root));
       if (srcStat.isFile()) {
         await writeFileAtomic(dst.abs, createReadStream(src.abs));
       } else {
@@ -295,21 +312,29 @@ export class AreaStorage {
     return { entry: await this.entryAt(dst.canonical, dst.abs), replaced: !!dstStat };
   }
 
-  /** Deletes a file or a whole folder. The area root itself is refused (`400 path_invalid`). */
-  async delete(userPath: string): Promise<void> {
+  /**
+   * Deletes a file or a whole folder, if `access` allows every member of it. The area root
+   * itself is refused (`400 path_invalid`).
+   */
+  async delete(userPath: string, access: MemberAccess): Promise<void> {
     const { canonical, abs } = await this.resolve(userPath);
     if (canonical === '/') throw new DomainError('path_invalid', 'the area root cannot be deleted');
+    access.requireTree(canonical);
     try {
       await lstat(abs);
-      await rm(abs, { recursive: true });
+      await removeTree(abs, await realAreaRoot(this.root)); // fs.rm fails on a tree deeper than PATH_MAX
     } catch (err) {
       throw toStorageError(err);
     }
   }
 
-  private async prepareTransfer(fromPath: string, toPath: string, opts: TransferOptions, verb: string) {
+  /** Checks shared by move and copy, access first: nothing about a refused tree is looked at. */
+  private async prepareTransfer(fromPath: string, toPath: string, access: TransferAccess, opts: CopyOptions, verb: string) {
     const src = await this.resolve(fromPath);
     const dst = await this.resolve(toPath);
+    if (opts.shallow) access.source.require(src.canonical);
+    else access.source.requireTree(src.canonical);
+    access.target.requireTree(dst.canonical);
     if (src.canonical === '/') throw new DomainError('path_invalid', `the area root cannot be ${verb}`);
     if (dst.canonical === '/') throw new DomainError('conflict', 'the target already exists');
     // Compared after resolution, so a link inside the area cannot disguise either case.
@@ -321,6 +346,13 @@ export class AreaStorage {
     if (!srcStat || (!srcStat.isFile() && !srcStat.isDirectory())) throw new DomainError('not_found', 'no such file or folder');
     const dstStat = await lstatOrNull(dst.abs);
     if (dstStat && !opts.overwrite) throw new DomainError('conflict', 'the target already exists');
+    // Before anything is done: the target and every member re-rooted there must fit the path
+    // limits (400 path_too_long), or a tree too deep to open, report or delete would be made.
+    try {
+      await assertTreeFits(src, dst, srcStat.isDirectory() && !opts.shallow);
+    } catch (err) {
+      throw toStorageError(err);
+    }
     return { src, dst, srcStat, dstStat };
   }
 
@@ -519,4 +551,72 @@ function isInside(parent: string, child: string): boolean {
 function isGone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * The deepest folder whose entries can all be named by absolute path: PATH_MAX less the NUL,
+ * a '/' and the longest name.
+ */
+const NAMEABLE_DIR_BYTES = MAX_ABS_PATH_BYTES - 1 - (1 + MAX_SEGMENT_BYTES);
+const DELETE_PREFIX = '.portcullis-delete-';
+
+/**
+ * `rm -r` for a tree of any depth, `scratchDir` being the area's root (real path). fs.rm names
+ * every member by absolute path, so on a member deeper than PATH_MAX it fails (ENAMETOOLONG)
+ * halfway, and Node offers no unlinkat to work relative to an open folder. This removes the tree
+ * deepest-first itself and, instead of descending into a folder too deep to name its entries,
+ * renames that folder (one cheap rename, whatever it holds) to a reserved name in `scratchDir`
+ * and removes it from there once the rest is gone; inside it, the same again. So every call
+ * takes a path well under PATH_MAX, and the tree as the user sees it is gone first. Links are
+ * removed, never followed (a link loop is one unlink). Reserved names are hidden from listings
+ * and reports, so what an interruption leaves behind is never shown.
+ */
+export async function removeTree(abs: string, scratchDir: string): Promise<void> {
+  if (!(await lstat(abs)).isDirectory()) {
+    await rm(abs, { force: true });
+    return;
+  }
+  const trees: string[] = [];
+  const hoist = async (dir: string): Promise<void> => {
+    const to = path.join(scratchDir, `${DELETE_PREFIX}${crypto.randomUUID().replaceAll('-', '')}`);
+    // A folder moved there must be readable with room for its sub-folders, or this never ends.
+    if (Buffer.byteLength(to) + 1 + MAX_SEGMENT_BYTES > NAMEABLE_DIR_BYTES) throw new Error('the storage area root is too deep to delete deep trees');
+    try {
+      await rename(dir, to);
+    } catch (err) {
+      if (isGone(err)) return; // removed meanwhile
+      throw err;
+    }
+    trees.push(to);
+  };
+  if (Buffer.byteLength(abs) > NAMEABLE_DIR_BYTES) await hoist(abs);
+  else trees.push(abs);
+  for (let tree = trees.pop(); tree !== undefined; tree = trees.pop()) {
+    // Depth-first; a folder is removed once everything in it is.
+    const stack: Array<{ dir: string; emptied: boolean }> = [{ dir: tree, emptied: false }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.emptied) {
+        stack.pop();
+        await rmdir(top.dir).catch((err: unknown) => {
+          if (!isGone(err)) throw err;
+        });
+        continue;
+      }
+      top.emptied = true;
+      let dirents: Dirent[];
+      try {
+        dirents = await readdir(top.dir, { withFileTypes: true });
+      } catch (err) {
+        if (isGone(err)) continue;
+        throw err;
+      }
+      for (const d of dirents) {
+        const p = path.join(top.dir, d.name);
+        if (!d.isDirectory()) await rm(p, { force: true });
+        else if (Buffer.byteLength(p) <= NAMEABLE_DIR_BYTES) stack.push({ dir: p, emptied: false });
+        else await hoist(p);
+      }
+    }
+  }
 }

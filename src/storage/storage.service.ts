@@ -97,7 +97,14 @@ class TrackedAreaStorage extends AreaStorage {
   }
 }
 
-async function measure(root: string): Promise<AreaUsage> {
+/**
+ * Walks an area. What cannot be opened is skipped, not an error: a folder deeper than PATH_MAX
+ * (ENAMETOOLONG: left by older versions, or made on disk) or a link loop (ELOOP; links are not
+ * followed, so only a folder swapped for one meanwhile) is counted as a folder, its contents not.
+ * The report then shows what can be reached, which is also what the customer can address; only
+ * errors that are ours to fix (EACCES, EIO) fail it.
+ */
+export async function measure(root: string): Promise<AreaUsage> {
   const usage: AreaUsage = { bytes: 0, files: 0, folders: 0 };
   const pending = [root];
   for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
@@ -107,6 +114,7 @@ async function measure(root: string): Promise<AreaUsage> {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') continue; // no area yet, or removed meanwhile
+      if (code === 'ENAMETOOLONG' || code === 'ELOOP') continue; // cannot be opened: see above
       throw err;
     }
     for (const d of dirents) {

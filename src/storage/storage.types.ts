@@ -6,6 +6,40 @@ export type StorageAreaName = (typeof STORAGE_AREAS)[number];
 
 export type EntryType = 'file' | 'directory';
 
+/**
+ * Who may do one action (read, write, delete, list...) on which members of a tree, decided for
+ * each member as its own request path would be (SPEC §6). Storage operations that act on a tree
+ * take one as an argument, so no recursive operation can be written without deciding access;
+ * the caller builds it for the principal and the action (AclService.memberAccess).
+ */
+export interface MemberAccess {
+  /** Throws the refusal (403) unless the action is allowed on the one member at `path`. */
+  require(path: string): void;
+  /**
+   * Throws the refusal unless the action is allowed on `path` and on every member that could lie
+   * beneath it: refused before anything is done, whether or not such a member exists yet.
+   */
+  requireTree(path: string): void;
+  /** Whether the action is allowed on the member at `path` (listings leave out the others). */
+  allows(path: string): boolean;
+  /** True when every member beneath `path` is decided as `path` itself: no per-member decision needed. */
+  uniformBeneath(path: string): boolean;
+}
+
+/** A full login on its own storage: every member of every tree. */
+export const EVERY_MEMBER: MemberAccess = Object.freeze({
+  require: () => undefined,
+  requireTree: () => undefined,
+  allows: () => true,
+  uniformBeneath: () => true,
+});
+
+/** Copy reads (or moves away) the source's members and writes the target's. */
+export interface TransferAccess {
+  source: MemberAccess;
+  target: MemberAccess;
+}
+
 /** One file or folder, as every transport shows it. */
 export interface StorageEntry {
   /** The last segment; '' for the area root. */

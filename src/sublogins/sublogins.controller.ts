@@ -35,8 +35,10 @@ import {
 import { SubloginsService } from './sublogins.service.js';
 
 const SUBLOGIN_ACCESS =
-  'For full logins. A sublogin gets `acl_denied` unless its own rules allow `/sublogin/<action>/<name>`; ' +
-  'since creating sublogins and replacing rules grants rights, allowing those to a sublogin amounts to sharing the account.';
+  'A full login manages every sublogin of its account. A sublogin gets `403 acl_denied` unless its own rules allow `/sublogin/<action>/<name>` ' +
+  '(a Bearer token needs the `sublogin` scope). Such a limited principal grants only rights it holds and reads, changes or deletes only sublogins ' +
+  'whose rules are within its rights (else `403 sublogin_escalation`, naming the path in `details.path`; a token\'s rights are its scopes ∩ its user\'s rules), ' +
+  'and never changes or deletes itself (`403 sublogin_self`). A refusal changes nothing.';
 
 // The sublogin a request names, as the specific part of its ACL path (`/sublogin/update/<name>`),
 // so a customer may let a sublogin manage some sublogins and not others.
@@ -45,8 +47,8 @@ const queryName = (req: FastifyRequest) => aclSpecificOf((req.query as { name?: 
 
 /**
  * A customer's sublogins and their ACL rules (SPEC §7). Meant for full logins; a sublogin gets
- * `acl_denied` unless its own rules allow `/sublogin/...` — which lets it grant rights, so such a
- * rule amounts to sharing the account.
+ * `acl_denied` unless its own rules allow `/sublogin/...`, and even then manages only sublogins
+ * within its own rights, grants only those, and never changes itself (SubloginsService.target).
  */
 @ApiTags('sublogins')
 @Auth('basic', 'bearer', 'otp', 'session')
@@ -82,7 +84,7 @@ export class SubloginsController {
   @Post('update')
   @HttpCode(200)
   @Acl('sublogin', 'update', { specific: bodyName })
-  @ApiOperation({ summary: 'Enable or disable a sublogin, or change its password; it must sign in again at once' })
+  @ApiOperation({ summary: 'Enable or disable a sublogin, or change its password; it must sign in again at once', description: SUBLOGIN_ACCESS })
   @ApiOkResponse({ type: UpdatedSubloginDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async update(@Body() body: UpdateSubloginDto, @CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest): Promise<UpdatedSubloginDto> {
@@ -94,7 +96,7 @@ export class SubloginsController {
   @Post('delete')
   @HttpCode(204)
   @Acl('sublogin', 'delete', { specific: bodyName })
-  @ApiOperation({ summary: 'Delete a sublogin and its rules' })
+  @ApiOperation({ summary: 'Delete a sublogin and its rules', description: SUBLOGIN_ACCESS })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async remove(@Body() body: SubloginNameDto, @CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest): Promise<void> {
@@ -103,11 +105,11 @@ export class SubloginsController {
 
   @Get('rules')
   @Acl('sublogin', 'rules', { specific: queryName })
-  @ApiOperation({ summary: "A sublogin's ACL rules" })
+  @ApiOperation({ summary: "A sublogin's ACL rules", description: SUBLOGIN_ACCESS })
   @ApiOkResponse({ type: RuleSetDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  async rules(@Query() q: SubloginNameDto, @CurrentPrincipal() principal: Principal): Promise<RuleSetDto> {
-    return { name: q.name, rules: ruleDtos(await this.sublogins.getRules(principal.account.id, q.name)) };
+  async rules(@Query() q: SubloginNameDto, @CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest): Promise<RuleSetDto> {
+    return { name: q.name, rules: ruleDtos(await this.sublogins.getRules({ principal, request: req }, q.name)) };
   }
 
   @Put('rules')
@@ -121,10 +123,12 @@ export class SubloginsController {
 
   @Get('check')
   @Acl('sublogin', 'check', { specific: queryName })
-  @ApiOperation({ summary: 'Would the sublogin be allowed this path? Answers the canonical path and the rule that decided' })
+  @ApiOperation({ summary: 'Would the sublogin be allowed this path? Answers the canonical path and the rule that decided', description: SUBLOGIN_ACCESS })
   @ApiOkResponse({ type: AclCheckDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  async check(@Query() q: CheckQueryDto, @CurrentPrincipal() principal: Principal): Promise<AclCheckDto> {
+  async check(@Query() q: CheckQueryDto, @CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest): Promise<AclCheckDto> {
+    // It reads the target's rules one path at a time: allowed on the sublogins whose rules could be read.
+    await this.sublogins.target({ principal, request: req }, q.name, 'check');
     const { allowed, path, rule } = await this.acl.explain(principal.account.id, q.name, q.path);
     return { allowed, path, rule: rule ? { path: rule.path, effect: rule.effect } : null };
   }

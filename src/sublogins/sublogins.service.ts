@@ -18,7 +18,10 @@ import { DomainError } from '../errors/domain-error.js';
 import { CredentialEvents } from '../shared-state/credential-events.js';
 import { SUBLOGIN_NAME_PATTERN, Sublogin, subloginLogin } from './sublogin.entity.js';
 
-/** Who makes a change: the principal (a full login, or a sublogin its ACL lets manage sublogins). */
+/**
+ * Who makes a change: the principal (a full login, or a sublogin or token its ACL and scopes let
+ * manage sublogins; those are limited: see SubloginsService).
+ */
 export interface Actor {
   principal: Principal;
   /** For the audit record's address and user agent. */
@@ -59,6 +62,13 @@ const INSERT_CHUNK = 500;
  * announced on CredentialEvents, so verification caches and ACL caches on every instance drop
  * the sublogin at once. Passwords are stored as argon2id plus a secret-box copy (OTP needs the
  * plain password); neither leaves this service.
+ *
+ * No escalation through sublogin management (SPEC §10 on §7): a full login (no sublogin, no
+ * scopes) manages every sublogin of its account. A limited actor — a sublogin whose rules allow
+ * `/sublogin/...`, or an OAuth token (scopes ∩ the granting user's rules) — grants only rights it
+ * holds (`403 sublogin_escalation`), reads, changes or deletes only sublogins whose rules are within
+ * its rights (the same code), and never changes itself (`403 sublogin_self`). A refusal changes
+ * nothing and is audited as `sublogin.refused`.
  */
 @Injectable()
 export class SubloginsService implements SubloginLookup {
@@ -78,6 +88,7 @@ export class SubloginsService implements SubloginLookup {
     const customer = actor.principal.account;
     if (!SUBLOGIN_NAME_PATTERN.test(input.name)) throw new DomainError('validation_failed', 'name must match ^[a-z0-9][a-z0-9_.]{0,31}$');
     const rules = normalizeRuleSet(input.rules ?? []);
+    await this.requireGrantable(actor, rules, { name: input.name, login: subloginLogin(customer.login, input.name) }, 'create');
     const generatedPassword = input.password === undefined ? generateAppPassword() : undefined;
     const password = input.password ?? generatedPassword!;
     checkPassword(password);
@@ -112,7 +123,7 @@ export class SubloginsService implements SubloginLookup {
   /** Enables or disables a sublogin, or sets or regenerates its password. */
   async update(actor: Actor, name: string, change: SubloginChange): Promise<{ sublogin: Sublogin; generatedPassword?: string }> {
     if (change.password !== undefined && change.generatePassword) throw new DomainError('validation_failed', 'send either password or generatePassword, not both');
-    const sublogin = await this.get(actor.principal.account.id, name);
+    const sublogin = await this.target(actor, name, 'update');
     const changed: string[] = [];
     let generatedPassword: string | undefined;
     const patch: Partial<Sublogin> = {};
@@ -140,7 +151,7 @@ export class SubloginsService implements SubloginLookup {
 
   /** Deletes a sublogin and (by cascade) its rules; it stops authenticating at once. */
   async delete(actor: Actor, name: string): Promise<Sublogin> {
-    const sublogin = await this.get(actor.principal.account.id, name);
+    const sublogin = await this.target(actor, name, 'delete');
     const result = await this.sublogins.delete({ id: sublogin.id });
     if (result.affected === 0) throw new DomainError('not_found', `no sublogin named ${name}`);
     await this.changed(sublogin);
@@ -173,10 +184,40 @@ export class SubloginsService implements SubloginLookup {
     return sublogin;
   }
 
-  /** The sublogin's rules, canonical, in the order they were written. */
-  async getRules(customerId: string, name: string): Promise<Rule[]> {
-    const sublogin = await this.get(customerId, name);
+  /** The sublogin's rules, canonical, in the order they were written (if the actor may read them: see `target`). */
+  async getRules(actor: Actor, name: string): Promise<Rule[]> {
+    const sublogin = await this.target(actor, name, 'rules');
     return this.rulesOf(sublogin.id);
+  }
+
+  /**
+   * The actor's sublogin `name` (`404 not_found` when the account has none) if the actor may
+   * act on it this way. A full login may do anything. A limited actor (see the class comment):
+   * not on itself unless only reading (`403 sublogin_self`), and only on a sublogin whose every
+   * right it holds (`403 sublogin_escalation` naming a path the target may use and the actor may
+   * not). The check comes before any change. A concurrent widening of the target by its customer
+   * cannot be exploited through the gap: its outcome is that of the actor acting just before it.
+   */
+  async target(actor: Actor, name: string, action: SubloginAction): Promise<Sublogin> {
+    const sublogin = await this.get(actor.principal.account.id, name);
+    const { principal } = actor;
+    if (isFullLogin(principal)) return sublogin;
+    const selfRefused = principal.sublogin?.id === sublogin.id ? SELF_REFUSED[action] : undefined;
+    if (selfRefused !== undefined) {
+      throw this.refused(actor, sublogin, action, 'sublogin_self', `${principalLogin(principal)} cannot ${selfRefused} through sublogin management; only its customer can`);
+    }
+    const coverage = await this.acl.coversRules(principal, await this.rulesOf(sublogin.id));
+    if (!coverage.ok) {
+      throw this.refused(
+        actor,
+        sublogin,
+        action,
+        'sublogin_escalation',
+        `sublogin ${name} is allowed ${coverage.path}, which ${holderText(principal)} is not: only sublogins whose rights are within your own can be managed this way`,
+        coverage.path,
+      );
+    }
+    return sublogin;
   }
 
   /**
@@ -185,7 +226,8 @@ export class SubloginsService implements SubloginLookup {
    */
   async replaceRules(actor: Actor, name: string, input: readonly RuleInput[]): Promise<Rule[]> {
     const rules = normalizeRuleSet(input);
-    const sublogin = await this.get(actor.principal.account.id, name);
+    const sublogin = await this.target(actor, name, 'replace-rules');
+    await this.requireGrantable(actor, rules, sublogin);
     const now = new Date();
     await this.dataSource.transaction(async (m) => {
       // Updating the sublogin's row first locks it (PostgreSQL), so two concurrent replacements
@@ -217,6 +259,36 @@ export class SubloginsService implements SubloginLookup {
     return { sublogin, customer };
   }
 
+  /** `403 sublogin_escalation` unless the actor holds every right `rules` grant (a full login holds all). */
+  private async requireGrantable(actor: Actor, rules: readonly Rule[], subject: { name: string; login: string }, action: SubloginAction = 'replace-rules'): Promise<void> {
+    if (isFullLogin(actor.principal)) return;
+    const coverage = await this.acl.coversRules(actor.principal, rules);
+    if (coverage.ok) return;
+    throw this.refused(
+      actor,
+      subject,
+      action,
+      'sublogin_escalation',
+      `the rules would allow ${coverage.path}, which ${holderText(actor.principal)} is not: only rights you hold can be granted`,
+      coverage.path,
+    );
+  }
+
+  /** The refusal to throw, audited (outcome `failure`): who tried what on which sublogin, and the path. */
+  private refused(actor: Actor, subject: { name: string; login: string }, action: SubloginAction, code: 'sublogin_escalation' | 'sublogin_self', message: string, path?: string): DomainError {
+    this.audit.record({
+      type: 'sublogin.refused',
+      outcome: 'failure',
+      code,
+      login: subject.login,
+      accountId: actor.principal.account.id,
+      actor: principalLogin(actor.principal),
+      detail: { name: subject.name, action, ...(path === undefined ? {} : { path }) },
+      request: actor.request,
+    });
+    return new DomainError(code, message, {}, path === undefined ? undefined : { path });
+  }
+
   private async rulesOf(subloginId: string): Promise<Rule[]> {
     const rows = await this.rules.find({ where: { subloginId }, order: { position: 'ASC' }, select: { path: true, effect: true } });
     return rows.map((r) => ({ path: r.path, effect: r.effect }));
@@ -239,6 +311,26 @@ export class SubloginsService implements SubloginLookup {
       request: actor.request,
     });
   }
+}
+
+/** What a sublogin-management request does to its target (the ACL action of its route). */
+export type SubloginAction = 'create' | 'update' | 'delete' | 'rules' | 'replace-rules' | 'check';
+
+/** What a sublogin may not do to itself: everything but reading its own rules (`rules`, `check`). */
+const SELF_REFUSED: Partial<Record<SubloginAction, string>> = {
+  update: 'change its own enabled state or password',
+  delete: 'delete itself',
+  'replace-rules': 'replace its own rules',
+};
+
+/** A full login acts with every right of its account (SPEC §6); a sublogin or a token is limited. */
+function isFullLogin(p: Principal): boolean {
+  return p.sublogin === null && p.scopes === null;
+}
+
+/** Whose rights a refusal speaks of: a token's are its scopes ∩ its user's. */
+function holderText(p: Principal): string {
+  return p.scopes === null ? principalLogin(p) : `this token of ${principalLogin(p)}`;
 }
 
 function checkPassword(password: string): void {

@@ -6,10 +6,10 @@ import { LoginDto } from '../auth/dto/login.dto.js';
 import { LoginService } from '../auth/login.service.js';
 import type { Principal } from '../auth/principal.js';
 import { CSRF_COOKIE, SESSION_COOKIE, SessionsService } from '../auth/sessions.service.js';
+import { clearSignInToken, issueSignInToken, SIGN_IN_FIELD, signInTokenValid } from '../auth/sign-in-token.js';
 import { assertSecureTransport } from '../auth/tls-policy.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
-import { constantTimeEqual, randomToken } from '../crypto/secrets.js';
 import { DomainError } from '../errors/domain-error.js';
 import { safeNextPath } from './core/next-path.js';
 import { type FormBody, formFields, validateAs } from './forms.js';
@@ -17,14 +17,6 @@ import { noticeText } from './notices.js';
 import { signInPage } from './views/sign-in.view.js';
 import { WebPages } from './web-pages.decorator.js';
 import { Page, SeeOther, type WebResult } from './web-result.js';
-
-/**
- * The sign-in form's own token (double submit, before any session exists): without it, another
- * site could post its own credentials to this form and sign the visitor in as the attacker
- * (login CSRF), to read what they then upload. Scoped to the sign-in path.
- */
-const SIGN_IN_COOKIE = 'portcullis_signin';
-const SIGN_IN_FIELD = '_signin';
 
 /** Sign in and out in the browser: the same sessions and cookies as `POST /auth/login` (SPEC §4.6). */
 @WebPages()
@@ -58,8 +50,8 @@ export class SessionPagesController {
     const again = (status: number, error: string, headers: Record<string, string> = {}) =>
       new Page(signInPage({ formToken: this.issueFormToken(req, reply), next, login: fields.login?.slice(0, 100), error }), status, headers);
 
-    const cookieToken = req.cookies?.[SIGN_IN_COOKIE];
-    if (!cookieToken || !fields[SIGN_IN_FIELD] || !constantTimeEqual(cookieToken, fields[SIGN_IN_FIELD])) {
+    // The sign-in form's own token (login CSRF; see auth/sign-in-token.ts), shared with POST /auth/login.
+    if (!signInTokenValid(req, fields[SIGN_IN_FIELD])) {
       return again(403, 'The sign-in form had expired. Please sign in again.');
     }
     const input = await validateAs(LoginDto, { login: fields.login, password: fields.password });
@@ -78,7 +70,7 @@ export class SessionPagesController {
     const maxAge = this.config.sessionTtlSeconds;
     reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge });
     reply.setCookie(CSRF_COOKIE, csrfToken, { httpOnly: false, sameSite: 'lax', secure, path: '/', maxAge });
-    reply.clearCookie(SIGN_IN_COOKIE, { path: '/sign-in' });
+    clearSignInToken(reply);
     return new SeeOther(next);
   }
 
@@ -91,8 +83,6 @@ export class SessionPagesController {
   }
 
   private issueFormToken(req: FastifyRequest, reply: FastifyReply): string {
-    const token = randomToken(24);
-    reply.setCookie(SIGN_IN_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: req.protocol === 'https', path: '/sign-in', maxAge: 3600 });
-    return token;
+    return issueSignInToken(req, reply);
   }
 }

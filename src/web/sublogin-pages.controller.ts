@@ -21,7 +21,9 @@ const PAGE_SIZE = 50;
  * The customer's sublogins in the browser (SPEC §6, §7): list, create (a generated password is
  * shown once), enable/disable, new password, delete, the rule editor (one rule per line) and
  * "explain this path" — the same SubloginsService and AclService.explain as `/api/sublogin`.
- * Sessions belong to full logins, so the ACL's `/sublogin/...` rules have nothing to decide here.
+ * Sessions belong to full logins, so the ACL's `/sublogin/...` rules have nothing to decide here,
+ * and the service's limits on sublogins and tokens managing sublogins (SubloginsService.target)
+ * let every action through; they are the same service calls, so those limits would apply.
  */
 @WebPages()
 @Auth('session')
@@ -123,7 +125,7 @@ export class SubloginPagesController {
 
   private async detailPage(p: Principal, name: string, extra: Partial<SubloginDetailView>) {
     const sublogin = await this.sublogins.get(p.account.id, name);
-    const rules = await this.sublogins.getRules(p.account.id, name);
+    const rules = await this.sublogins.getRules({ principal: p }, name);
     return subloginDetailPage({ viewer: viewerOf(p, this.sessions), sublogin, rulesText: formatRuleLines(rules), ruleCount: rules.length, ...extra });
   }
 }

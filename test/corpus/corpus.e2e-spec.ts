@@ -75,6 +75,12 @@ describe('hostile-input corpus', () => {
       case 'sub':
         header('Authorization', basic('SUB', 'SUB_PW'));
         break;
+      case 'walker':
+        header('Authorization', basic('WALKER', 'WALKER_PW'));
+        break;
+      case 'walkerToken':
+        header('Authorization', Buffer.from(`Bearer ${vars.WALKER_TOKEN}`, 'latin1'));
+        break;
       case 'legacy':
         header('Authorization', basic('LEGACY', 'LEGACY_PW'));
         break;
@@ -259,7 +265,7 @@ describe('hostile-input corpus', () => {
     // Abandoned uploads clean up asynchronously: give them a moment.
     await expect.poll(async () => snapshotState(t, t.env.env.STORAGE_DIR!), { timeout: 5_000, interval: 100 }).toEqual(before);
     expect(before.tables.accounts?.length).toBeGreaterThanOrEqual(7);
-    expect(before.tables.sublogins).toHaveLength(2);
+    expect(before.tables.sublogins).toHaveLength(3);
     expect(before.tables.api_keys?.length).toBeGreaterThanOrEqual(4);
   });
 

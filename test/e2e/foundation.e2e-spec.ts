@@ -34,8 +34,13 @@ describe('foundation: sessions, operators, errors, health', () => {
     expect(session).not.toMatch(/Secure/i); // plain http on loopback
     expect(cookies.find((x) => x.startsWith('portcullis_csrf='))).not.toMatch(/HttpOnly/i);
 
-    const form = await t.client().post('/auth/login', { form: { login: 'admin', password: 'operator-password-123' } });
+    // A form needs the sign-in page's token (login CSRF): test/e2e/login-csrf.e2e-spec.ts.
+    const page = await t.client().get('/sign-in');
+    const token = /name="_signin" value="([^"]*)"/.exec(page.text)![1]!;
+    const cookie = page.headers.getSetCookie().find((x) => x.startsWith('portcullis_signin='))!.split(';')[0]!;
+    const form = await t.client().post('/auth/login', { form: { login: 'admin', password: 'operator-password-123', _signin: token }, headers: { cookie } });
     expect(form.status).toBe(200);
+    expect((await t.client().post('/auth/login', { form: { login: 'admin', password: 'operator-password-123' } })).body.code).toBe('csrf_failed');
   });
 
   it('answers an unknown login and a wrong password the same way', async () => {

@@ -224,16 +224,19 @@ describe('OAuth 2 authorization server and Bearer tokens', () => {
       expect((await get('/api/whoami', bearer(first.access_token))).status).toBe(401);
     });
 
-    it('lets at most one of two concurrent uses of a refresh token through, and then revokes the grant', async () => {
+    it('lets exactly one of several concurrent uses of a refresh token through, refuses the others invalid_grant, and revokes the grant', async () => {
       const first = await tokens('file:read');
-      const results = await Promise.all([0, 1, 2].map(() => oauthPost(t.url, '/oauth/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: app.id })));
+      const results = await Promise.all([0, 1, 2, 3].map(() => oauthPost(t.url, '/oauth/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: app.id })));
+      // The first to mark it used wins (one conditional UPDATE); each other one is a reuse.
       const winners = results.filter((r) => r.status === 200);
-      expect(winners.length).toBeLessThanOrEqual(1);
-      expect(results.filter((r) => r.status === 400).every((r) => r.body.error === 'invalid_grant')).toBe(true);
-      for (const w of winners) {
-        expect((await get('/api/whoami', bearer(w.body.access_token))).status).toBe(401);
-        expect((await oauthPost(t.url, '/oauth/token', { grant_type: 'refresh_token', refresh_token: w.body.refresh_token, client_id: app.id })).status).toBe(400);
-      }
+      expect(winners, JSON.stringify(results.map((r) => [r.status, r.body?.error]))).toHaveLength(1);
+      const losers = results.filter((r) => r !== winners[0]);
+      expect(losers.map((r) => [r.status, r.body.error])).toEqual(Array(3).fill([400, 'invalid_grant']));
+      // A reuse revokes the grant, the winner's new tokens with it (the losers answered after revoking).
+      const [w] = winners;
+      expect((await get('/api/whoami', bearer(w!.body.access_token))).status).toBe(401);
+      const again = await oauthPost(t.url, '/oauth/token', { grant_type: 'refresh_token', refresh_token: w!.body.refresh_token, client_id: app.id });
+      expect([again.status, again.body.error]).toEqual([400, 'invalid_grant']);
     });
 
     it('refuses a refresh token to another client', async () => {
@@ -342,6 +345,68 @@ describe('OAuth 2 authorization server and Bearer tokens', () => {
       // Its grants show in the customer's connected applications.
       const listed = ((await alice.get('/api/me/apps')).body as Array<Record<string, any>>).find((x) => x.id === app.id)!;
       expect(listed.authorizations).toContainEqual(expect.objectContaining({ login: 'alice-reader', sublogin: 'reader', scopes: ['file:read', 'file:delete'] }));
+    });
+
+    it("a sublogin's token never exceeds its scopes either, whatever the sublogin's rules allow: 403 insufficient_scope", async () => {
+      const FILER = { login: 'alice-filer', password: 'filer-password-1' };
+      expect((await alice.post('/api/sublogin/create', { json: { name: 'filer', password: FILER.password, rules: [{ path: '/file/', effect: 'allow' }] } })).status).toBe(201);
+      expect((await alice.post('/api/file/mkdir', { json: { path: '/filer' } })).status).toBe(201);
+      const key = { 'x-api-key': app.key };
+      const upload = (token: string, path: string, body: string) =>
+        fetch(`${t.url}/api/file/upload?path=${encodeURIComponent(path)}`, { method: 'PUT', headers: bearer(token, { ...key, 'content-type': 'application/octet-stream' }), body });
+      const refusedForScope = async (res: Response, scope: string) => {
+        expect(res.status).toBe(403);
+        expect(((await res.json()) as { code: string }).code).toBe('insufficient_scope');
+        expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="Portcullis", error="insufficient_scope", scope="${scope}"`);
+      };
+
+      // The sublogin's rules allow writing and deleting: a token of it with those scopes does both.
+      const wide = (await tokens('file:read file:write file:delete', FILER)).access_token;
+      expect((await upload(wide, '/filer/kept.txt', 'kept')).status).toBe(201);
+      expect((await upload(wide, '/filer/gone.txt', 'gone')).status).toBe(201);
+      expect((await post('/api/file/delete', bearer(wide, key), { path: '/filer/gone.txt' })).status).toBe(204);
+
+      // A token of the same sublogin with file:read only reads, and does nothing else.
+      const narrow = (await tokens('file:read', FILER)).access_token;
+      expect(await (await get('/api/whoami', bearer(narrow))).json()).toMatchObject({ login: 'alice-filer', sublogin: 'filer', method: 'bearer', scopes: ['file:read'] });
+      expect((await get('/api/file/list?path=/filer', bearer(narrow, key))).status).toBe(200);
+      await refusedForScope(await upload(narrow, '/filer/new.txt', 'new'), 'file:write');
+      await refusedForScope(await upload(narrow, '/filer/kept.txt', 'replaced'), 'file:write');
+      await refusedForScope(await post('/api/file/delete', bearer(narrow, key), { path: '/filer/kept.txt' }), 'file:delete');
+      await refusedForScope(await post('/api/file/mkdir', bearer(narrow, key), { path: '/filer/sub' }), 'file:write');
+
+      const listed = await alice.get('/api/file/list?path=/filer');
+      expect(listed.body.items.map((i: { name: string }) => i.name)).toEqual(['kept.txt']);
+      expect((await alice.get('/api/file/download?path=/filer/kept.txt')).text).toBe('kept');
+    });
+
+    it("a dav token of a sublogin whose rules deny /dav/write cannot write on /v2/dav/: 403 acl_denied", async () => {
+      const DAVREAD = { login: 'alice-davread', password: 'davread-password-1' };
+      const rules = [
+        { path: '/dav/', effect: 'allow' },
+        { path: '/dav/write', effect: 'deny' },
+      ];
+      expect((await alice.post('/api/sublogin/create', { json: { name: 'davread', password: DAVREAD.password, rules } })).status).toBe(201);
+      const token = (await tokens('dav', DAVREAD)).access_token;
+      const dav = (method: string, path: string, headers: Record<string, string> = {}, body?: string) => fetch(`${t.url}/v2/dav${path}`, { method, headers: bearer(token, headers), body });
+
+      // Reading is in the scope and the rules.
+      const listed = await dav('PROPFIND', '/', { depth: '1' });
+      expect(listed.status).toBe(207);
+      expect(await listed.text()).toContain('/v2/dav/docs/');
+      // Writing is in the scope, not in the rules: the ACL refuses, and a wider token would not help.
+      for (const [method, path, headers, body] of [
+        ['PUT', '/docs/by-token.txt', {}, 'x'],
+        ['MKCOL', '/docs/by-token', {}, undefined],
+        ['PROPPATCH', '/docs', {}, '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:a>b</Z:a></D:prop></D:set></D:propertyupdate>'],
+      ] as const) {
+        const res = await dav(method, path, headers, body);
+        expect(res.status, method).toBe(403);
+        expect(((await res.json()) as { code: string }).code, method).toBe('acl_denied');
+      }
+      const names = (await alice.get('/api/file/list?path=/docs')).body.items.map((i: { name: string }) => i.name);
+      expect(names).not.toContain('by-token.txt');
+      expect(names).not.toContain('by-token');
     });
   });
 

@@ -217,7 +217,7 @@ describe('sublogins API (/api/sublogin, customer session)', () => {
     expect((await alice.get('/api/sublogin/rules?name=reader')).body.rules).toEqual(before);
   });
 
-  it(`accepts ${MAX_RULES_PER_SUBLOGIN} rules with decisions still instant, and refuses one more`, async () => {
+  it(`accepts ${MAX_RULES_PER_SUBLOGIN} rules, decides among them by the most specific, and refuses one more`, async () => {
     const rules: Rule[] = Array.from({ length: MAX_RULES_PER_SUBLOGIN }, (_, i) => ({ path: `/file/read/d${i}`, effect: i % 2 ? 'deny' : 'allow' }));
     const put = await alice.put('/api/sublogin/rules', { json: { name: 'backup', rules } });
     expect(put.status).toBe(200);
@@ -228,17 +228,14 @@ describe('sublogins API (/api/sublogin, customer session)', () => {
 
     const check = (path: string) => alice.get(`/api/sublogin/check?name=backup&path=${encodeURIComponent(path)}`);
     expect((await check('/file/read/d0/x')).body).toEqual({ allowed: true, path: '/file/read/d0/x', rule: { path: '/file/read/d0', effect: 'allow' } });
-    const timings: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const started = performance.now();
-      const res = await check(`/file/read/d${9_990 + (i % 10)}/a/b/c`);
-      timings.push(performance.now() - started);
-      expect(res.body.allowed).toBe(i % 2 === 0);
+    // The last rules decide their own subtrees, each by its own rule. (The resolver walks the path's
+    // segments whatever the rule count; that is not timed here: a bound on a round trip measures the
+    // machine's load, and bench/ measures speed.)
+    for (let n = 9_990; n < 10_000; n++) {
+      const res = await check(`/file/read/d${n}/a/b/c`);
+      expect(res.body).toEqual({ allowed: n % 2 === 0, path: `/file/read/d${n}/a/b/c`, rule: { path: `/file/read/d${n}`, effect: n % 2 ? 'deny' : 'allow' } });
     }
-    timings.sort((a, b) => a - b);
-    // A whole HTTP round trip (session look-up included), so the bound is generous; the
-    // resolver itself walks the path's segments only, whatever the rule count.
-    expect(timings[10]!).toBeLessThan(50);
+    expect((await check('/file/read/elsewhere')).body).toMatchObject({ allowed: false, rule: null });
 
     const tooMany = await alice.put('/api/sublogin/rules', { json: { name: 'backup', rules: [...rules, { path: '/stat/', effect: 'allow' }] } });
     expect(tooMany.status).toBe(400);

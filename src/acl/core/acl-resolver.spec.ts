@@ -159,3 +159,49 @@ describe('AclResolver', () => {
     );
   });
 });
+
+describe('AclResolver.beneath: rules that could decide a member of a tree otherwise', () => {
+  /** The reference: every rule whose path has `path` as a strict segment-wise prefix. */
+  const referenceBeneath = (rules: readonly AclRule[], path: string, effect: AclEffect) =>
+    rules.filter((r) => r.effect === effect && r.path.startsWith(`${path}/`));
+
+  it('finds a deny beneath an allowed folder, and nothing beside or above it', () => {
+    const r = new AclResolver([
+      { path: '/file/copy', effect: 'allow' },
+      { path: '/file/copy/proj/secret', effect: 'deny' },
+      { path: '/file/copy/proj/secret/open', effect: 'allow' },
+    ]);
+    expect(r.beneath('/file/copy/proj')).toEqual({ deny: { path: '/file/copy/proj/secret', effect: 'deny' }, allow: { path: '/file/copy/proj/secret/open', effect: 'allow' } });
+    expect(r.beneath('/file/copy').deny?.path).toBe('/file/copy/proj/secret');
+    // The rule's own path is not beneath itself; siblings and unrelated trees have nothing.
+    expect(r.beneath('/file/copy/proj/secret')).toEqual({ deny: null, allow: { path: '/file/copy/proj/secret/open', effect: 'allow' } });
+    expect(r.beneath('/file/copy/proj/public')).toEqual({ deny: null, allow: null });
+    expect(r.beneath('/file/copy/other')).toEqual({ deny: null, allow: null });
+    expect(r.beneath('/file/delete/proj')).toEqual({ deny: null, allow: null });
+  });
+
+  it('matches the reference for random rules and paths', () => {
+    fc.assert(
+      fc.property(rulesArb, pathArb, (rules, path) => {
+        const beneath = new AclResolver(rules).beneath(path);
+        for (const effect of ['deny', 'allow'] as const) {
+          const expected = referenceBeneath(rules, path, effect);
+          if (expected.length === 0) expect(beneath[effect]).toBeNull();
+          else expect(expected).toContainEqual(beneath[effect]);
+        }
+      }),
+    );
+  });
+
+  it('a tree with nothing beneath of the other effect decides every member as its root', () => {
+    fc.assert(
+      fc.property(rulesArb, pathArb, fc.array(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 4 }), (rules, path, below) => {
+        const r = new AclResolver(rules);
+        const root = r.decide(path).allowed;
+        const other = root ? 'deny' : 'allow';
+        fc.pre(r.beneath(path)[other] === null);
+        expect(r.decide(`${path}/${below.join('/')}`).allowed).toBe(root);
+      }),
+    );
+  });
+});

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Length } from 'class-validator';
+import { IsOptional, IsString, Length } from 'class-validator';
 
 export class LoginDto {
   @ApiProperty({ example: 'admin' })
@@ -11,6 +11,15 @@ export class LoginDto {
   @IsString()
   @Length(1, 1024)
   password: string;
+
+  @ApiProperty({
+    required: false,
+    description: "Form posts only: the sign-in page's token (the `_signin` field of GET /sign-in; its cookie `portcullis_signin` must come with it). JSON logins leave it out.",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  _signin?: string;
 }
 
 export class LoginResponseDto {

@@ -277,6 +277,31 @@ describe('checkUnlock and locksToRefresh', () => {
     expect(checkUnlock([l], '/a', l.token, 'alice', l.expiresAt)).toMatchObject({ ok: false, status: 409 });
   });
 
+  describe('the account owner', () => {
+    // A sublogin's lock, as the store hands over one account's locks.
+    const sub = lock('/proj', 'infinity', 'exclusive', 'owner-sub');
+    const owner = { login: 'owner', accountOwner: true } as const;
+
+    it('may remove a lock another login of the account took', () => {
+      expect(checkUnlock([sub], '/proj', sub.token, owner, NOW)).toEqual({ ok: true, lock: sub });
+      expect(checkUnlock([sub], '/proj/secret', sub.token, owner, NOW)).toEqual({ ok: true, lock: sub });
+    });
+
+    it('still needs a live lock covering the request URI (409)', () => {
+      expect(checkUnlock([sub], '/other', sub.token, owner, NOW)).toEqual({ ok: false, status: 409, precondition: 'lock-token-matches-request-uri' });
+      expect(checkUnlock([sub], '/proj', 'urn:uuid:nope', owner, NOW)).toMatchObject({ ok: false, status: 409 });
+      expect(checkUnlock([sub], '/proj', sub.token, owner, sub.expiresAt)).toMatchObject({ ok: false, status: 409 });
+    });
+
+    it('is the only one: another sublogin, or the same login not flagged as owner, gets 403', () => {
+      expect(checkUnlock([sub], '/proj', sub.token, { login: 'owner-other', accountOwner: false }, NOW)).toEqual({ ok: false, status: 403 });
+      expect(checkUnlock([sub], '/proj', sub.token, 'owner-other', NOW)).toEqual({ ok: false, status: 403 });
+      expect(checkUnlock([sub], '/proj', sub.token, { login: 'owner', accountOwner: false }, NOW)).toEqual({ ok: false, status: 403 });
+      // The lock's own principal needs no owner flag.
+      expect(checkUnlock([sub], '/proj', sub.token, { login: 'owner-sub', accountOwner: false }, NOW)).toEqual({ ok: true, lock: sub });
+    });
+  });
+
   it('refreshes only covering locks whose token the owner submitted', () => {
     const other = lock('/a/b', 0, 'shared', 'bob');
     expect(locksToRefresh([l, other], '/a/b', [l.token, other.token], 'alice', NOW)).toEqual([l]);

@@ -186,20 +186,32 @@ function locked(covering: readonly DavLock[], path: string): WriteCheck {
 }
 
 /**
+ * Who asks to remove a lock: the login, and whether it is the account owner (a full login, not
+ * a sublogin) of the account whose locks are checked.
+ */
+export interface LockRemover {
+  readonly login: string;
+  readonly accountOwner: boolean;
+}
+
+/**
  * UNLOCK (RFC 4918 §9.11): the token must name a live lock that covers the request URI
  * (else 409 lock-token-matches-request-uri), and only the principal that created it may
- * remove it (else 403).
+ * remove it (else 403) — or the account owner, for any lock on its own resources (a sublogin's
+ * lock must not shut the owner out of its files). `locks` are one account's; a string
+ * `principal` is a login that is not the account owner.
  */
 export function checkUnlock(
   locks: readonly DavLock[],
   path: string,
   token: string,
-  principal: string,
+  principal: string | LockRemover,
   now: number = Date.now(),
 ): UnlockCheck {
+  const who = typeof principal === 'string' ? { login: principal, accountOwner: false } : principal;
   const lock = locksCovering(locks, path, now).find((l) => l.token === token);
   if (lock === undefined) return { ok: false, status: 409, precondition: 'lock-token-matches-request-uri' };
-  if (lock.principal !== principal) return { ok: false, status: 403 };
+  if (lock.principal !== who.login && !who.accountOwner) return { ok: false, status: 403 };
   return { ok: true, lock };
 }
 

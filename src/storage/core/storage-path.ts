@@ -1,4 +1,5 @@
-import { lstat, realpath } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { isTempName } from './atomic-write.js';
 
@@ -21,8 +22,16 @@ export class StoragePathError extends Error {
   }
 }
 
-const MAX_SEGMENT_BYTES = 255; // NAME_MAX on common filesystems
-const MAX_PATH_BYTES = 4096; // PATH_MAX on Linux
+/** NAME_MAX on common filesystems: the longest name of one file or folder, in bytes. */
+export const MAX_SEGMENT_BYTES = 255;
+/** The longest user path ('/a/b', canonical, in bytes). */
+export const MAX_PATH_BYTES = 4096;
+/**
+ * PATH_MAX on Linux: the OS takes an absolute path of at most this many bytes, its terminating
+ * NUL included, in one call; a longer one fails with ENAMETOOLONG. A user path names a file at
+ * `<area root><user path>` on disk, so both limits apply to every member of every tree.
+ */
+export const MAX_ABS_PATH_BYTES = 4096;
 // C0, DEL and C1 controls are never a legitimate name and break logs, terminals and headers;
 // backslash is a separator to Windows clients and to some WebDAV mounts, so it is ambiguous.
 const FORBIDDEN_CHAR = /[\u0000-\u001f\u007f-\u009f\\]/;
@@ -81,13 +90,63 @@ export async function resolveInArea(areaRoot: string, userPath: string, knownRea
       if (code === 'ENAMETOOLONG') throw new StoragePathError('path_too_long');
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
       // realpath also says ENOENT for a link whose target is missing; lstat tells them apart.
-      if (await entryExists(candidate)) throw new StoragePathError('path_escape');
-      continue;
+      if (!(await entryExists(candidate))) continue;
+      // Or the entry was made meanwhile (two uploads creating the same new folder): then it resolves now.
+      real = await realpath(candidate).catch(() => {
+        throw new StoragePathError('path_escape');
+      });
     }
     if (!isInside(root, real)) throw new StoragePathError('path_escape');
     return path.join(real, ...segments.slice(i));
   }
   return path.join(root, ...segments); // nothing below the root exists yet
+}
+
+/** A user path and where it lies on disk (as resolveInArea answered). */
+export interface PlacedPath {
+  canonical: string;
+  abs: string;
+}
+
+/**
+ * Refuses (path_too_long) a move or copy of `from` to `to` that would create a path beyond the
+ * limits: `to` itself and, when `tree` (a folder with its contents), every member below `from`
+ * re-rooted at `to` must fit both the user path limit and PATH_MAX for its absolute path on
+ * disk. Without this check, moving one deep folder into another answered 200 and left a tree
+ * that no listing, report or delete could open.
+ *
+ * When `to` is no longer than `from` (by both measures), nothing longer than what already exists
+ * can be created and the tree is not walked. Otherwise its folders are read, links not followed
+ * (a link loop costs nothing), until the first member that would not fit. Members added to the
+ * source while the move or copy runs are not covered; they can only come from another request
+ * racing this one, each of which the OS refuses past PATH_MAX.
+ */
+export async function assertTreeFits(from: PlacedPath, to: PlacedPath, tree: boolean): Promise<void> {
+  const toUser = Buffer.byteLength(to.canonical);
+  const toAbs = Buffer.byteLength(to.abs);
+  // How many bytes a member's path below `to` ('/x/y') may have, by the tighter limit.
+  const budget = Math.min(MAX_PATH_BYTES - toUser, MAX_ABS_PATH_BYTES - 1 - toAbs);
+  if (budget < 0) throw new StoragePathError('path_too_long');
+  if (!tree) return;
+  if (toUser <= Buffer.byteLength(from.canonical) && toAbs <= Buffer.byteLength(from.abs)) return;
+  const pending: Array<{ abs: string; bytes: number }> = [{ abs: from.abs, bytes: 0 }];
+  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+    let dirents: Dirent[];
+    try {
+      dirents = await readdir(dir.abs, { withFileTypes: true });
+    } catch (err) {
+      const code = errCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue; // removed meanwhile
+      // Already beyond PATH_MAX where it lies, so longer still where it would go.
+      if (code === 'ENAMETOOLONG') throw new StoragePathError('path_too_long');
+      throw err;
+    }
+    for (const d of dirents) {
+      const bytes = dir.bytes + 1 + Buffer.byteLength(d.name);
+      if (bytes > budget) throw new StoragePathError('path_too_long');
+      if (d.isDirectory()) pending.push({ abs: path.join(dir.abs, d.name), bytes });
+    }
+  }
 }
 
 async function entryExists(p: string): Promise<boolean> {

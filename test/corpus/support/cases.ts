@@ -26,7 +26,7 @@ export type Expr =
   | { otp: { login: Expr; password: Expr; expire: string | number; salt?: Expr; alg?: OtpAlgorithm; auth?: string; upper?: boolean } };
 
 /** Who sends the request: a Basic header (or session cookie) made from the fixture. */
-export type Actor = 'none' | 'owner' | 'sub' | 'legacy' | 'session' | 'other' | 'admin';
+export type Actor = 'none' | 'owner' | 'sub' | 'walker' | 'walkerToken' | 'legacy' | 'session' | 'other' | 'admin';
 
 export interface CorpusCase {
   id: string;

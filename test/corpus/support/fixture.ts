@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { HttpClient, HttpResponse } from '../../support/http-client.js';
+import { oauthApplication, tokensFor } from '../../support/oauth.js';
 import { RawSession } from '../../support/raw-session.js';
 import type { TestApp } from '../../support/test-app.js';
 import { ADMIN_PASSWORD } from '../../support/test-env.js';
@@ -37,6 +38,18 @@ export const SUB_RULES = [
   { path: '/stat/', effect: 'deny' },
 ];
 
+/**
+ * The sublogin `walker` may do everything on /docs but on /docs/b.txt: a recursive operation on
+ * /docs reaches a member it may not touch (file API, /dav/, /backup/, and /v2/dav/ with its token).
+ */
+export const WALKER_RULES = [
+  { path: '/file/', effect: 'allow' },
+  { path: '/dav/', effect: 'allow' },
+  { path: '/backup/', effect: 'allow' },
+  ...['copy', 'move', 'delete', 'list'].map((a) => ({ path: `/file/${a}/docs/b.txt`, effect: 'deny' })),
+  ...['dav', 'backup'].flatMap((c) => ['read', 'write', 'delete'].map((a) => ({ path: `/${c}/${a}/docs/b.txt`, effect: 'deny' }))),
+];
+
 async function ok(res: Promise<HttpResponse>, status: number, what: string): Promise<any> {
   const r = await res;
   if (r.status !== status) throw new Error(`corpus fixture: ${what}: expected ${status}, got ${r.status} ${r.text}`);
@@ -69,6 +82,7 @@ export async function buildFixture(t: TestApp): Promise<Fixture> {
   const appPw = (await ok(owner.post('/api/me/app-connection/enable'), 200, 'enable app connection')).password as string;
 
   await ok(owner.post('/api/sublogin/create', { json: { name: 'reader', password: 'reader-sub-pw1', rules: SUB_RULES } }), 201, 'create sublogin');
+  await ok(owner.post('/api/sublogin/create', { json: { name: 'walker', password: 'walker-sub-pw1', rules: WALKER_RULES } }), 201, 'create walker');
   await ok(owner.post('/api/sublogin/create', { json: { name: 'off', password: 'off-sub-pw1', rules: [{ path: '/file/', effect: 'allow' }] } }), 201, 'create off');
   await ok(owner.post('/api/sublogin/update', { json: { name: 'off', enabled: false } }), 200, 'disable off');
 
@@ -96,6 +110,13 @@ export async function buildFixture(t: TestApp): Promise<Fixture> {
     if (res.status !== 201) throw new Error(`corpus fixture: upload ${path}: ${res.status}`);
   }
   await ok(owner.post('/api/file/mkdir', { json: { path: '/empty' } }), 201, 'mkdir');
+  const basicOwner = `Basic ${Buffer.from(`corpus:${appPw}`).toString('base64')}`;
+  for (const [method, path] of [['MKCOL', '/docs'], ['PUT', '/docs/a.txt'], ['PUT', '/docs/b.txt']] as const) {
+    const res = await fetch(`${t.url}/backup${path}`, { method, headers: { authorization: basicOwner }, body: method === 'PUT' ? FILES[path] : undefined });
+    if (res.status !== 201) throw new Error(`corpus fixture: backup ${method} ${path}: ${res.status}`);
+  }
+  const oauthApp = await oauthApplication(t, 'Corpus sync');
+  const walkerToken = (await tokensFor(t.url, { clientId: oauthApp.id, scope: 'dav', login: 'corpus-walker', password: 'walker-sub-pw1' })).access_token;
   const basicOther = `Basic ${Buffer.from('other:other-login-pw1').toString('base64')}`;
   const otherUpload = await fetch(`${t.url}/api/file/upload?path=%2Fsecret.txt`, { method: 'PUT', headers: { authorization: basicOther, 'x-api-key': live.key }, body: 'other customer secret' });
   if (otherUpload.status !== 201) throw new Error(`corpus fixture: other upload: ${otherUpload.status}`);
@@ -124,6 +145,9 @@ export async function buildFixture(t: TestApp): Promise<Fixture> {
       APP_PW: appPw,
       SUB: 'corpus-reader',
       SUB_PW: 'reader-sub-pw1',
+      WALKER: 'corpus-walker',
+      WALKER_PW: 'walker-sub-pw1',
+      WALKER_TOKEN: walkerToken,
       OFF: 'corpus-off',
       OFF_PW: 'off-sub-pw1',
       LEGACY: 'oldie',
