@@ -38,8 +38,9 @@ export default defineConfig({
       },
       {
         // The built service (dist/) as a child process: the database unreachable at start, SIGTERM
-        // and kill -9 during uploads. `npm run test:faults` builds first; .ci/run runs it after its
-        // build, on PostgreSQL (PORTCULLIS_TEST_POSTGRES), else SQLite.
+        // and kill -9 during uploads; and `npm run start:dev` (tsc --watch + node --watch on a copy
+        // of the sources). `npm run test:faults` builds first; .ci/run runs it after its build, on
+        // PostgreSQL (PORTCULLIS_TEST_POSTGRES), else SQLite.
         oxc,
         test: {
           name: 'faults',

@@ -1,5 +1,5 @@
 // npm run bench:dav: WebDAV throughput of Portcullis `/dav/` beside Apache mod_dav_fs, on the same
-// machine, the same filesystem and the same files, in the same run (SPEC §7, issue 6).
+// machine, the same filesystem and the same files, in the same run (contract §7, issue 6).
 //
 // Installs nothing: needs `apache2` (Debian: `apt-get install -y apache2`) and a built service
 // (`npm run build`). Apache runs from a loopback config written into a temp folder (mod_dav +

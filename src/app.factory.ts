@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import { type DynamicModule, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -11,11 +12,16 @@ import type { Logger } from 'pino';
 import { rewriteMatrixUrl } from './api-keys/matrix-url.js';
 import { AppModule } from './app.module.js';
 import { AuditService } from './audit/audit.service.js';
+import { installChallenges } from './auth/challenges.js';
+import { sessionChallenge } from './auth/strategies/session.strategy.js';
 import type { AppConfig } from './config/config.js';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { answerClientError, answerFrameworkError } from './errors/client-error.js';
+import { registerCompression } from './common/http/compression.js';
 import { strictJsonBodyParser } from './common/http/strict-json.js';
+import { sendContinueOnFirstRead } from './common/http/expect-continue.js';
+import { isServerWideOptions } from './dav/dav-root.controller.js';
 import { DomainError } from './errors/domain-error.js';
 import { createLogger, PinoNestLogger, RedactingLogController } from './logging/logger.js';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi.js';
@@ -44,7 +50,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // Matrix parameters (`/api;api_key=KEY/file/list`) are cut from the path BEFORE routing and kept
     // for the ApiKeyGuard: the router matches literal paths, so `/api;api_key=…/…` would be an unknown
     // route, and no `;…` spelling of a path may reach a route without the policy of its plain path.
-    rewriteUrl: rewriteMatrixUrl,
+    // `OPTIONS *` (the server in general, RFC 9110 §9.3.7) is answered as `OPTIONS /` (DavRootController).
+    rewriteUrl: (req: IncomingMessage) => (isServerWideOptions(req) ? '/' : rewriteMatrixUrl(req)),
     // Requests Node's parser refuses (no route ever sees them) still get the contract's error shape.
     clientErrorHandler: answerClientError,
     frameworkErrors: answerFrameworkError,
@@ -61,14 +68,18 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  // `100 Continue` only once a handler reads the body, i.e. after the guards (expect-continue.ts).
+  sendContinueOnFirstRead(fastify.server);
 
   fastify.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
-  // Every request is accounted (SPEC §7), so before anything that could answer it.
+  // Every request is accounted (contract §7), so before anything that could answer it.
   app.get(AccountingHook).install(fastify);
   // Requests by route and status for /metrics: an onResponse hook, installed before routes exist.
   app.get(MetricsService).install(fastify);
+  // Every 401 names the ways in: the route's challenges, or on a sign-in form the session's.
+  installChallenges(fastify, sessionChallenge(config.basicRealm));
   // Fastify's onClose runs once in-flight requests are answered and while the database is still
   // open (Nest closes TypeORM before providers' onApplicationShutdown), so the audit log's last
   // batch is written here.
@@ -77,6 +88,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
 
   await app.register(fastifyCookie as never);
+  // Compressed answers (br/gzip) for clients that accept them; file content only with
+  // COMPRESS_DOWNLOADS. Before any route exists: Nest's come at init(), Swagger UI's below.
+  await registerCompression(fastify, { compressDownloads: config.compressDownloads });
   // JSON bodies: strict UTF-8, bounded depth, no prototype-pollution keys (see strict-json.ts). Set
   // before init(), so Nest does not register Fastify's default JSON parser.
   app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes }, strictJsonBodyParser);

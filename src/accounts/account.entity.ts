@@ -4,7 +4,7 @@ import { InstantColumn } from '../database/columns.js';
 export type AccountRole = 'user' | 'admin';
 export type AccountStatus = 'active' | 'suspended';
 
-/** A customer (full access to its own resources) or an operator (`role = admin`). SPEC §3. */
+/** A customer (full access to its own resources) or an operator (`role = admin`). contract §3. */
 @Entity('accounts')
 export class Account {
   @PrimaryColumn({ type: 'varchar', length: 36 })

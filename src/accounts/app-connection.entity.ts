@@ -3,7 +3,7 @@ import { InstantColumn } from '../database/columns.js';
 import { Account } from './account.entity.js';
 import type { AppConnectionState } from './core/app-connection.js';
 
-/** An account's external application connection (SPEC §4.2): which password Basic accepts. */
+/** An account's external application connection (contract §4.2): which password Basic accepts. */
 @Entity('app_connections')
 export class AppConnection {
   @PrimaryColumn({ name: 'account_id', type: 'varchar', length: 36 })

@@ -15,7 +15,7 @@ export interface AppConnectionChange {
   password?: string;
 }
 
-/** The external application connection of SPEC §4.2, persisted; the rules live in core/app-connection.ts. */
+/** The external application connection of contract §4.2, persisted; the rules live in core/app-connection.ts. */
 @Injectable()
 export class AppConnectionService {
   constructor(

@@ -9,7 +9,7 @@ export class AclDeclarationError extends Error {
 }
 
 /**
- * The start-up half of "deny by default" for the ACL (SPEC §6, STYLE.md 1): every route of an
+ * The start-up half of "deny by default" for the ACL (contract §6, STYLE.md 1): every route of an
  * `@AclResource` controller must declare its own `@Acl`, and every `@Acl` must name a valid
  * `/class/action`. Otherwise the app refuses to start, naming the handlers.
  */

@@ -3,7 +3,7 @@ import { Sublogin } from '../sublogins/sublogin.entity.js';
 import type { AclEffect } from './core/acl-resolver.js';
 
 /**
- * One stored ACL rule of a sublogin (SPEC §6). `path` is canonical (`canonicalizeRulePath`);
+ * One stored ACL rule of a sublogin (contract §6). `path` is canonical (`canonicalizeRulePath`);
  * `position` keeps the order the customer wrote the set in, so reading it back shows it as written.
  */
 @Entity('acl_rules')

@@ -21,7 +21,7 @@ export interface AclSpec {
 
 /**
  * Marks a controller as ACL-classed: every handler in it must declare `@Acl`, or the app refuses
- * to start (SPEC §6). Only handler metadata decides; there is no class-level default to fall back on.
+ * to start (contract §6). Only handler metadata decides; there is no class-level default to fall back on.
  */
 export function AclResource(cls: AclClass): ClassDecorator {
   return SetMetadata(ACL_RESOURCE, cls);

@@ -19,7 +19,7 @@ export function aclPathsOf(spec: AclSpec, req: FastifyRequest): string[] {
 }
 
 /**
- * The global ACL guard (SPEC §6). It runs after the AuthGuard (see AclModule) and reads only the
+ * The global ACL guard (contract §6). It runs after the AuthGuard (see AclModule) and reads only the
  * handler's `@Acl` — never a class default, so the general never beats the specific. Full logins
  * act on their own resources and pass; sublogins (and scoped tokens) pass only where AclService
  * allows every path the request acts on.

@@ -9,7 +9,7 @@ import { AclGuard } from './acl.guard.js';
 import { AclService } from './acl.service.js';
 
 /**
- * The ACL for sublogins (SPEC §6): AclService, the start-up declaration check, and the global
+ * The ACL for sublogins (contract §6): AclService, the start-up declaration check, and the global
  * AclGuard.
  *
  * Guard order matters: the AclGuard reads the principal the AuthGuard leaves on the request, so

@@ -84,7 +84,7 @@ describe('AclService', () => {
     expect(store.loads).toBe(1);
   });
 
-  it('decides a sublogin by its most specific rule (SPEC §6), denying where no rule covers', async () => {
+  it('decides a sublogin by its most specific rule (contract §6), denying where no rule covers', async () => {
     const p = sub('alice', 'ro');
     expect(await acl.decide(p, '/file/list/docs')).toEqual({ allowed: true, rule: SPEC_RULES[0], path: '/file/list/docs', basis: 'rule' });
     expect(await acl.decide(p, '/file/delete/keep/a')).toMatchObject({ allowed: false, rule: SPEC_RULES[1], basis: 'rule' });
@@ -196,7 +196,7 @@ describe('AclService', () => {
     logged.mockRestore();
   });
 
-  describe('OAuth scopes (SPEC §4.4): the token\'s scopes intersected with the user\'s rights', () => {
+  describe('OAuth scopes (contract §4.4): the token\'s scopes intersected with the user\'s rights', () => {
     it('limits a full login\'s token to its scopes', async () => {
       const p = full('alice', ['file:read']);
       expect(await acl.decide(p, '/file/list/docs')).toMatchObject({ allowed: true, basis: 'account' });

@@ -14,10 +14,10 @@ import { EVERY_MEMBER, type MemberAccess } from '../storage/storage.types.js';
 
 /**
  * Why a decision came out as it did:
- * - `account`: a full login, on its own resources: allowed everything (SPEC §6);
+ * - `account`: a full login, on its own resources: allowed everything (contract §6);
  * - `rule`: the sublogin's rule in `rule` decided;
  * - `no_rule`: a sublogin with no rule covering the path: denied by default;
- * - `scope`: the OAuth token's scopes do not cover the path (SPEC §4.4), whatever the ACL says.
+ * - `scope`: the OAuth token's scopes do not cover the path (contract §4.4), whatever the ACL says.
  */
 export type DecisionBasis = 'account' | 'rule' | 'no_rule' | 'scope';
 
@@ -97,7 +97,7 @@ export class AclService {
    * The decision for `principal` on `canonicalPath` (from `canonicalizeRequestPath`).
    *
    * It takes the whole principal, not a sublogin id, because more than the sublogin decides:
-   * an OAuth token's scopes are intersected here with the granting user's rights (SPEC §4.4),
+   * an OAuth token's scopes are intersected here with the granting user's rights (contract §4.4),
    * so a token never exceeds the user, and a sublogin's token never exceeds the sublogin.
    */
   async decide(principal: Principal, canonicalPath: string): Promise<AccessDecision> {
@@ -201,17 +201,13 @@ export class AclService {
   private async load(subloginId: string): Promise<{ resolver: AclResolver; weight: number }> {
     const rules = await this.store.rulesOf(subloginId);
     try {
-      const resolver = new AclResolver(rules);
-      this.rulesBehind.set(resolver, rules);
-      return { resolver, weight: rules.length + 1 };
+      return { resolver: new AclResolver(rules), weight: rules.length + 1 };
     } catch (err) {
       if (!(err instanceof AclPathError)) throw err;
       // Stored rules are canonical when written; one that no longer parses must not be skipped
       // (a skipped deny would open what it closed), so the whole set denies until it is rewritten.
       this.logger.error({ subloginId, reason: err.reason }, 'stored ACL rule is not valid; denying everything for this sublogin');
-      const denyAll = new AclResolver([]);
-      this.rulesBehind.set(denyAll, []);
-      return { resolver: denyAll, weight: 1 };
+      return { resolver: new AclResolver([]), weight: 1 };
     }
   }
 
@@ -232,13 +228,10 @@ export class AclService {
     this.weight -= entry.weight;
   }
 
-  /** The rules each loaded resolver was built from: the paths a subset check must visit (coversRules). */
-  private readonly rulesBehind = new WeakMap<AclResolver, readonly AclRule[]>();
-
   /**
    * Whether `principal` holds every right `rules` grant: its rules (a sublogin), intersected with
    * its scopes (a token), checked at every rule path of either (rule-subset.ts). Sublogin
-   * management uses it so that a limited principal grants only what it has (SPEC §10, §7).
+   * management uses it so that a limited principal grants only what it has (contract §7.4).
    * `{ ok: false, path }` names a canonical path the rules allow and the principal may not.
    * `rules` must be valid rule paths (normalised or stored). A full login without scopes holds all.
    */
@@ -247,9 +240,7 @@ export class AclService {
     if (principal.sublogin !== null) {
       // The same cached resolver the AclGuard decides with, and the rules it was built from.
       const resolver = await this.resolverFor(principal.sublogin);
-      const behind = this.rulesBehind.get(resolver);
-      if (behind === undefined) throw new Error('a sublogin resolver without its rules'); // fail closed: every resolver comes from load()
-      rights = ruleRights(behind, resolver);
+      rights = ruleRights(resolver.rules, resolver);
     }
     if (principal.scopes !== null) {
       const scopes = scopeResolver(principal.scopes);
@@ -266,7 +257,7 @@ function ruleDecision(resolver: AclResolver, canonicalPath: string): AccessDecis
   return { ...decision, basis: decision.rule ? 'rule' : 'no_rule' };
 }
 
-/** The user's decision, unless the OAuth token's scopes do not cover the path (SPEC §4.4). */
+/** The user's decision, unless the OAuth token's scopes do not cover the path (contract §4.4). */
 function withScopes(principal: Principal, canonicalPath: string, user: AccessDecision): AccessDecision {
   if (!user.allowed || principal.scopes === null) return user;
   if (scopeResolver(principal.scopes).decide(canonicalPath).allowed) return user;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { insufficientScopeError, scopesCovering } from './scope-rules.js';
 
-describe('scope rules (SPEC §4.4)', () => {
+describe('scope rules (contract §4.4)', () => {
   it.each([
     ['/file/list/docs', ['file:read']],
     ['/file/download/a.txt', ['file:read']],

@@ -2,7 +2,7 @@ import { DomainError } from '../errors/domain-error.js';
 import { AclResolver, type AclRule as Rule } from './core/acl-resolver.js';
 
 /**
- * What each OAuth scope covers in ACL paths (SPEC §4.4). A token's rights are its scopes
+ * What each OAuth scope covers in ACL paths (contract §4.4). A token's rights are its scopes
  * intersected with the ACL of the user who granted it; this table is the scope half. A scope
  * not listed here covers no ACL path (first-party scopes guard non-ACL routes such as /api/me).
  */

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { AccountStatus } from '../accounts/account.entity.js';
@@ -6,7 +6,9 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AdminAuth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
+import { StorageQuotaService } from '../storage/storage-quota.service.js';
 import { AccountDto, AccountListQueryDto, AccountPageDto, CreateAccountDto } from './dto/account.dto.js';
+import { AccountQuotaDto, SetQuotaDto, settingOfBody } from './dto/quota.dto.js';
 
 const uuid = new ParseUUIDPipe({ version: '4' });
 
@@ -17,6 +19,7 @@ export class AdminAccountsController {
   constructor(
     private readonly accounts: AccountsService,
     private readonly audit: AuditService,
+    private readonly quotas: StorageQuotaService,
   ) {}
 
   @Post()
@@ -55,6 +58,37 @@ export class AdminAccountsController {
   @ApiOkResponse({ type: AccountDto })
   unsuspend(@Param('id', uuid) id: string, @CurrentPrincipal() operator: Principal, @Req() req: FastifyRequest): Promise<AccountDto> {
     return this.setStatus(id, 'active', operator, req);
+  }
+
+  @Get(':id/quota')
+  @ApiOperation({ summary: "The account's storage quota (main and backup together) and its use" })
+  @ApiOkResponse({ type: AccountQuotaDto })
+  async quota(@Param('id', uuid) id: string): Promise<AccountQuotaDto> {
+    await this.accounts.get(id);
+    return AccountQuotaDto.of(id, await this.quotas.status(id), this.quotas.defaultQuotaBytes);
+  }
+
+  @Put(':id/quota')
+  @ApiOperation({
+    summary: "Set the account's own storage quota (bytes, or null for unlimited)",
+    description: 'Applies at once on every instance: uploads and copies beyond it are refused with 507 `quota_exceeded`. Lowering it below what is stored deletes nothing; only writes that free space pass until the account is under it again.',
+  })
+  @ApiOkResponse({ type: AccountQuotaDto })
+  async setQuota(@Param('id', uuid) id: string, @Body() body: SetQuotaDto, @CurrentPrincipal() operator: Principal, @Req() req: FastifyRequest): Promise<AccountQuotaDto> {
+    const account = await this.accounts.get(id);
+    await this.quotas.setSetting(id, settingOfBody(body));
+    this.audit.record({ type: 'admin.account.quota', outcome: 'info', login: account.login, accountId: id, actor: operator.account.login, detail: body.bytes === null ? { setting: 'unlimited' } : { setting: 'bytes', bytes: body.bytes }, request: req });
+    return AccountQuotaDto.of(id, await this.quotas.status(id), this.quotas.defaultQuotaBytes);
+  }
+
+  @Delete(':id/quota')
+  @ApiOperation({ summary: "Remove the account's own quota: STORAGE_QUOTA_BYTES applies again" })
+  @ApiOkResponse({ type: AccountQuotaDto })
+  async resetQuota(@Param('id', uuid) id: string, @CurrentPrincipal() operator: Principal, @Req() req: FastifyRequest): Promise<AccountQuotaDto> {
+    const account = await this.accounts.get(id);
+    await this.quotas.setSetting(id, { kind: 'default' });
+    this.audit.record({ type: 'admin.account.quota', outcome: 'info', login: account.login, accountId: id, actor: operator.account.login, detail: { setting: 'default' }, request: req });
+    return AccountQuotaDto.of(id, await this.quotas.status(id), this.quotas.defaultQuotaBytes);
   }
 
   @Delete(':id')

@@ -11,7 +11,7 @@ import { AdminApplicationDto, AdminApplicationPageDto, AdminApplicationQueryDto 
 
 const uuid = new ParseUUIDPipe({ version: '4' });
 
-/** Operators review applications (SPEC §4.3, §7): approve, reject, revoke — each audited. */
+/** Operators review applications (contract §4.3, §7): approve, reject, revoke — each audited. */
 @ApiTags('admin')
 @AdminAuth()
 @ApiNotFoundResponse({ description: 'No such application (`not_found`)', type: ErrorResponseDto })

@@ -5,7 +5,7 @@ import { Application } from './application.entity.js';
 
 /**
  * A customer's refusal of one application for their own account (and its sublogins): that app's
- * keys answer `api_key_blocked` for them, and keep working for everyone else (SPEC §4.3).
+ * keys answer `api_key_blocked` for them, and keep working for everyone else (contract §4.3).
  */
 @Entity('api_key_blocks')
 @Index(['applicationId'])

@@ -18,7 +18,7 @@ export interface ConnectedApplication {
 }
 
 /**
- * A customer's per-application blocks (SPEC §4.3 "per-user invalidation"): a blocked
+ * A customer's per-application blocks (contract §4.3 "per-user invalidation"): a blocked
  * application's keys answer `api_key_blocked` for that customer and their sublogins, and keep
  * working for everyone else. Changes reach every instance's key cache within a second.
  */

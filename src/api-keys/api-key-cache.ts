@@ -19,7 +19,7 @@ export interface KnownKey {
   keyId: string;
   keyStatus: ApiKeyStatus;
   application: { id: string; name: string; status: ApplicationStatus };
-  /** Accounts that blocked the application for themselves (SPEC §4.3, per-user invalidation). */
+  /** Accounts that blocked the application for themselves (contract §4.3, per-user invalidation). */
   blockedBy: ReadonlySet<string>;
   /** The developer's login: deleting that account deletes the application. */
   ownerLogin: string;

@@ -6,7 +6,7 @@ import { API_KEY_POLICY, type ApiKeyRequirement } from '../auth/auth.decorators.
 export const API_KEY_EXTENSION = 'x-api-key';
 
 /**
- * Declares whether a route needs an application's API key (SPEC §4.3, §5), for the global
+ * Declares whether a route needs an application's API key (contract §4.3, §5), for the global
  * ApiKeyGuard and for the OpenAPI document at once, so the two cannot drift:
  * - `required`: Basic, Bearer and OTP requests must send a valid key; session (first-party)
  *   requests need none.

@@ -14,7 +14,7 @@ const MAX_TRACKED = 100_000;
 
 /**
  * What the ApiKeyGuard leaves behind, kept off the request's critical path and bounded: a key's
- * last use (SPEC §4.1, shown to its developer), the customer's record that the application used
+ * last use (contract §4.1, shown to its developer), the customer's record that the application used
  * their account (MyPage), and audit lines. Each is written at most once a minute per key,
  * per (account, application) or per (login, code, key) and instance: a client's thousand
  * requests a minute cost a few writes, and a client stuck on a revoked key a line a minute.

@@ -17,7 +17,7 @@ import { matrixParam } from './matrix-url.js';
 export const API_KEY_MATRIX_PARAM = 'api_key';
 
 /**
- * The global API-key guard (SPEC §4.3): route policy (`@ApiKeyPolicy`) × the principal's method
+ * The global API-key guard (contract §4.3): route policy (`@ApiKeyPolicy`) × the principal's method
  * → the application, or 401 `api_key_required` / 400 `api_key_malformed` / 403 `api_key_invalid`
  * / 403 `api_key_blocked`.
  *
@@ -29,6 +29,9 @@ export const API_KEY_MATRIX_PARAM = 'api_key';
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   private readonly headers: readonly string[];
+  /** The API key as a challenge (its own scheme; clients skip schemes they do not know). */
+  private readonly keyChallenge: string;
+  private readonly keyRequired: string;
 
   constructor(
     private readonly reflector: Reflector,
@@ -38,6 +41,12 @@ export class ApiKeyGuard implements CanActivate {
     private readonly usage: ApiKeyUsageService,
   ) {
     this.headers = config.apiKeyHeaders.map((h) => h.toLowerCase());
+    const names = config.apiKeyHeaders.map((h) => h.toUpperCase()); // header names are case-insensitive
+    const header = names[0] ?? 'X-API-KEY';
+    this.keyChallenge = `ApiKey realm="${config.basicRealm}", header="${header}", matrix-parameter="${API_KEY_MATRIX_PARAM}"`;
+    this.keyRequired =
+      `this route needs an API key besides the credentials: send your application's key in ${names.join(' or ')}, or as ;${API_KEY_MATRIX_PARAM}=KEY on the path ` +
+      `(Basic, Bearer and OTP calls need one; a signed-in session does not). Developers register an application in the Developer pages; once approved, its key is shown once there`;
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -56,7 +65,8 @@ export class ApiKeyGuard implements CanActivate {
     if (presented.kind === 'none') {
       if (policy === 'required' && principal.method !== 'session') {
         this.usage.refused('api_key_required', principal, req);
-        throw new DomainError('api_key_required', `this route needs your application's API key (header ${this.headers[0] ?? 'X-API-KEY'} or ;${API_KEY_MATRIX_PARAM}=KEY on the path)`);
+        // The route's challenges (the credentials were fine, but a client reading them learns the ways in) and the key's.
+        throw new DomainError('api_key_required', this.keyRequired, { 'WWW-Authenticate': [req.authChallenges, this.keyChallenge].filter(Boolean).join(', ') });
       }
       return true;
     }

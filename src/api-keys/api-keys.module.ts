@@ -15,7 +15,7 @@ import { AppsController } from './apps.controller.js';
 import { MyAppsController } from './my-apps.controller.js';
 
 /**
- * Applications and API keys (SPEC §4.3): registration and review, key issue and rotation,
+ * Applications and API keys (contract §4.3): registration and review, key issue and rotation,
  * per-user blocks, and the global ApiKeyGuard. The matrix-parameter half lives in matrix-url.ts,
  * installed as Fastify's `rewriteUrl` by app.factory.ts (it must run before routing, so it
  * cannot be a Nest provider).

@@ -3,7 +3,7 @@ import { Account } from '../accounts/account.entity.js';
 import { InstantColumn } from '../database/columns.js';
 import type { ApplicationStatus } from './core/application-lifecycle.js';
 
-/** A third-party application registered by a developer account and reviewed by an operator (SPEC §4.3). */
+/** A third-party application registered by a developer account and reviewed by an operator (contract §4.3). */
 @Entity('applications')
 @Index(['ownerAccountId'])
 @Index(['status', 'createdAt'])

@@ -31,7 +31,7 @@ export interface IssuedKey {
 export const MAX_APPLICATIONS_PER_ACCOUNT = 50;
 
 /**
- * Applications and their API keys (SPEC §4.3): registration by a developer, review by an
+ * Applications and their API keys (contract §4.3): registration by a developer, review by an
  * operator, key issue and rotation. Keys are stored as a keyed hash and shown once. Every
  * change is audited (never with the key) and announced to the key caches on every instance.
  */
@@ -105,9 +105,10 @@ export class ApplicationsService {
   /**
    * An operator's review action. Revoking also retires every key of the application, so that
    * nothing brings them back. The update is conditional on the status read, so two operators
-   * acting at once cannot both succeed.
+   * acting at once cannot both succeed. `operator`: a signed-in operator, or the operator CLI's
+   * `cli:<user>` (which has no request).
    */
-  async review(operator: Principal, id: string, action: ReviewAction, req: FastifyRequest): Promise<Application> {
+  async review(operator: { account: { login: string } }, id: string, action: ReviewAction, req?: FastifyRequest): Promise<Application> {
     const app = await this.get(id);
     const next = reviewTransition(app.status, action);
     if (!next) throw new DomainError('conflict', `cannot ${action} an application that is ${app.status} (only ${allowedFrom(action).join(' or ')})`);

@@ -10,7 +10,7 @@ import { ApplicationDto, IssuedApiKeyDto, RegisterApplicationDto } from './dto/a
 const uuid = new ParseUUIDPipe({ version: '4' });
 
 /**
- * A developer's applications (SPEC §4.3, §7): register, follow the review, get the API key once,
+ * A developer's applications (contract §4.3, §7): register, follow the review, get the API key once,
  * rotate it. An application is `pending` until an operator approves it; approval makes the key
  * available, and the developer fetches it with `POST /api/apps/{id}/key` — shown in that one
  * response only (the server keeps a keyed hash). A lost key is replaced by rotating.

@@ -14,7 +14,7 @@ export interface AppAuthorization {
 }
 
 /**
- * The OAuth half of "connected applications" (SPEC §4.4, `/api/me/apps`): the applications an
+ * The OAuth half of "connected applications" (contract §4.4, `/api/me/apps`): the applications an
  * account (or its sublogins) authorized, and revoking them. Implemented by the OAuth module, so
  * that API keys do not depend on it; absent, MyPage lists API-key use and blocks only.
  */

@@ -7,7 +7,7 @@ const MATRIX = new WeakMap<IncomingMessage, readonly MatrixParam[]>();
 
 /**
  * Fastify's `rewriteUrl` (set in app.factory.ts): removes `;name=value` matrix parameters from
- * every path segment and keeps them for the guards (SPEC §4.3).
+ * every path segment and keeps them for the guards (contract §4.3).
  *
  * It has to run before the router, not in a hook or guard: the router matches the literal path,
  * so `/api;api_key=KEY/file/list` would otherwise be an unknown route (404), and a route whose

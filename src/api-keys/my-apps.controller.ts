@@ -14,7 +14,7 @@ const uuid = new ParseUUIDPipe({ version: '4' });
 /**
  * MyPage: the applications that used the customer's account with their API key, those the
  * customer (or a sublogin) authorized over OAuth, and the customer's per-application blocks
- * (SPEC §4.3, §4.4, §7). Lives with the API keys rather than in
+ * (contract §4.3, §4.4, §7). Lives with the API keys rather than in
  * mypage/, as it is their per-user half. Changes need the session's CSRF token.
  */
 @ApiTags('me')
@@ -23,7 +23,7 @@ const uuid = new ParseUUIDPipe({ version: '4' });
 export class MyAppsController {
   constructor(
     private readonly blocks: ApiKeyBlocksService,
-    // The OAuth module's grants (SPEC §4.4); absent, only API-key use and blocks are listed.
+    // The OAuth module's grants (contract §4.4); absent, only API-key use and blocks are listed.
     @Optional() private readonly authorized?: AuthorizedApplications,
   ) {}
 

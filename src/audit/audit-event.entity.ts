@@ -3,7 +3,7 @@ import { InstantColumn } from '../database/columns.js';
 
 export type AuditOutcome = 'success' | 'failure' | 'info';
 
-/** One line of the audit log (SPEC §8). Never holds a secret: no passwords, tokens, keys or OTPs. */
+/** One line of the audit log (contract §8). Never holds a secret: no passwords, tokens, keys or OTPs. */
 @Entity('audit_events')
 @Index(['at'])
 @Index(['login', 'at'])

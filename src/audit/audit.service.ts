@@ -26,6 +26,10 @@ export interface AuditQuery {
   to?: Date;
   limit: number;
   beforeId?: number;
+  /** Events with a larger id (exports page forwards with it). */
+  afterId?: number;
+  /** By id: `desc` (default, newest first) or `asc` (oldest first, for exports). */
+  order?: 'asc' | 'desc';
 }
 
 /** The columns a buffered event fills, in the order of its row (see `record`). */
@@ -92,7 +96,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
   async query(q: AuditQuery): Promise<AuditEvent[]> {
     await this.flush();
     // Instants are epoch-ms columns, so bounds are compared as numbers.
-    const qb = this.events.createQueryBuilder('e').orderBy('e.id', 'DESC').take(q.limit);
+    const qb = this.events.createQueryBuilder('e').orderBy('e.id', q.order === 'asc' ? 'ASC' : 'DESC').take(q.limit);
     if (q.login) qb.andWhere('e.login = :login', { login: q.login });
     if (q.accountId) qb.andWhere('e.account_id = :accountId', { accountId: q.accountId });
     if (q.type) qb.andWhere('e.type = :type', { type: q.type });
@@ -100,6 +104,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
     if (q.from) qb.andWhere('e.at >= :from', { from: q.from.getTime() });
     if (q.to) qb.andWhere('e.at <= :to', { to: q.to.getTime() });
     if (q.beforeId) qb.andWhere('e.id < :beforeId', { beforeId: q.beforeId });
+    if (q.afterId) qb.andWhere('e.id > :afterId', { afterId: q.afterId });
     return qb.getMany();
   }
 }

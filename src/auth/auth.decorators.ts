@@ -17,7 +17,7 @@ export interface AuthPolicy {
 export const SECURITY_SCHEMES = { basic: 'basic', bearer: 'bearer', otp: 'otp', session: 'session', apiKey: 'api_key' } as const;
 
 /**
- * Route metadata: whether the route needs an application's API key (SPEC §4.3, §5). Set by
+ * Route metadata: whether the route needs an application's API key (contract §4.3, §5). Set by
  * `@ApiKeyPolicy()` (api-keys/), read by the ApiKeyGuard and the route inventory; kept here so
  * that the inventory does not depend on the api-keys module.
  */

@@ -7,6 +7,7 @@ import { DomainError } from '../errors/domain-error.js';
 import { StatsService } from '../stats/stats.service.js';
 import { AUTH_POLICY, type AuthPolicy } from './auth.decorators.js';
 import { FailureOwners } from './failure-owner.js';
+import type { AuthMethod } from './principal.js';
 import { StrategyRegistry } from './strategy-registry.js';
 import { assertSecureTransport } from './tls-policy.js';
 
@@ -32,6 +33,9 @@ export class AuthGuard implements CanActivate {
     if (policy.methods.length === 0) return true;
 
     const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    // Every 401 of this route names its ways in, wherever it is raised (the API-key guard after
+    // this one, a handler): the onSend hook of installChallenges reads it from here.
+    req.authChallenges = this.challengesOf(policy);
     assertSecureTransport(req, this.config);
 
     let tried: string = 'none';
@@ -51,7 +55,7 @@ export class AuthGuard implements CanActivate {
     }
     if (!req.principal) {
       this.stats.recordAuth('none', 'authentication_required');
-      throw this.withChallenges(new DomainError('authentication_required', 'credentials are required'), policy);
+      throw this.withChallenges(new DomainError('authentication_required', this.missingOf(policy)), policy);
     }
     this.stats.recordAuth(req.principal.method, 'success', req.principal.account.id);
     if (policy.admin && req.principal.account.role !== 'admin') throw new DomainError('admin_required', 'operators only');
@@ -61,8 +65,43 @@ export class AuthGuard implements CanActivate {
   /** A 401 tells the client every way in (RFC 7235), unless the strategy set its own challenge. */
   private withChallenges(err: unknown, policy: AuthPolicy): unknown {
     if (!(err instanceof DomainError) || err.status !== 401 || err.headers['WWW-Authenticate']) return err;
-    const challenges = policy.methods.map((m) => this.registry.extras(m).challenge?.()).filter((c): c is string => !!c);
-    if (challenges.length === 0) return err;
-    return new DomainError(err.code, err.message, { ...err.headers, 'WWW-Authenticate': challenges.join(', ') }, err.details);
+    const challenges = this.challengesOf(policy);
+    if (!challenges) return err;
+    return new DomainError(err.code, err.message, { ...err.headers, 'WWW-Authenticate': challenges }, err.details);
+  }
+
+  /** The route's challenges, in its methods' order (computed once per route: policies are its metadata). */
+  private challengesOf(policy: AuthPolicy): string | undefined {
+    let known = this.challenges.get(policy);
+    if (known === undefined) {
+      known = policy.methods.map((m) => this.registry.extras(m).challenge?.()).filter((c): c is string => !!c).join(', ');
+      this.challenges.set(policy, known);
+    }
+    return known || undefined;
+  }
+  private readonly challenges = new WeakMap<AuthPolicy, string>();
+
+  /** What a request without credentials is told: the ways in this route accepts, for a person. */
+  private missingOf(policy: AuthPolicy): string {
+    return `this route needs credentials: ${listOr(policy.methods.map((m) => WAYS_IN[m]))}`;
+  }
+}
+
+/** Each method as a person would look for it. */
+const WAYS_IN: Readonly<Record<AuthMethod, string>> = {
+  basic: "HTTP Basic (a sublogin's own password as CUSTOMER-NAME, or the account's external application connection password from MyPage)",
+  bearer: 'an OAuth 2 Bearer token',
+  otp: 'a one-time password (otp=LOGIN:EXPIRE:SALT:AUTH in the query or body)',
+  session: 'a session (sign in at /sign-in, or POST /auth/login)',
+};
+
+function listOr(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** WWW-Authenticate of the route's accepted methods, set by the AuthGuard (absent on public routes). */
+    authChallenges?: string;
   }
 }

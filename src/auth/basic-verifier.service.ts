@@ -6,6 +6,8 @@ import { Account } from '../accounts/account.entity.js';
 import { AppConnection } from '../accounts/app-connection.entity.js';
 import { basicPasswordKind } from '../accounts/core/app-connection.js';
 import { AuditService } from '../audit/audit.service.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/app-config.token.js';
 import { PasswordHasher } from '../crypto/password-hasher.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { ErrorCode } from '../errors/error-codes.js';
@@ -26,10 +28,19 @@ interface Verified {
 interface Refused {
   code: ErrorCode;
   owner: LoginOwner | null;
+  /** What the caller is told; the default of its code when absent. */
+  message?: string;
 }
 
 /**
- * Verifies a Basic credential (SPEC §4.1–4.2): a sublogin with its own password, or an account
+ * Told to every caller whose Basic credential is wrong, whoever they are: which password Basic
+ * takes, nothing about the login sent (an attacker learns nothing about which accounts exist).
+ */
+const INVALID_BASIC =
+  "invalid login or password (Basic takes a sublogin's own password as CUSTOMER-NAME, or the account's external application connection password shown once in MyPage; the login password only for accounts imported as legacy)";
+
+/**
+ * Verifies a Basic credential (contract §4.1–4.2): a sublogin with its own password, or an account
  * through its external application connection. Throttled before, audited after, cached on
  * success. Every failure answers `invalid_credentials`, except `basic_disabled`, which is told
  * only to someone who proved they know the login password.
@@ -44,6 +55,7 @@ export class BasicVerifier {
     private readonly throttle: ThrottleService,
     private readonly audit: AuditService,
     private readonly lastUse: LastUseService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() private readonly sublogins?: SubloginLookup,
   ) {}
 
@@ -71,8 +83,7 @@ export class BasicVerifier {
       if ((failure.repeats & (failure.repeats - 1)) === 0) {
         this.audit.record({ type: 'auth.basic', outcome: 'failure', login, accountId: result.owner?.id ?? null, code: result.code, detail: { repeats: failure.repeats, credential: failure.fingerprintId }, request: req });
       }
-      const message = result.code === 'basic_disabled' ? 'Basic authentication is not enabled for this account (enable the app connection)' : 'invalid login or password';
-      throw attributeFailure(new DomainError(result.code, message), login, result.owner);
+      throw attributeFailure(new DomainError(result.code, result.message ?? INVALID_BASIC), login, result.owner);
     }
     // Remembered under the header as sent, where the next request's `cached` looks.
     const header = req.headers.authorization;
@@ -90,11 +101,21 @@ export class BasicVerifier {
     const hash = kind === 'issued' ? connection!.passwordHash : account?.passwordHash;
     const ok = await this.hasher.verifyOrDummy(hash, password);
     if (!account || !ok || account.status !== 'active') return { code: 'invalid_credentials', owner: account && { id: account.id, login: account.login } };
-    if (kind === null) return { code: 'basic_disabled', owner: { id: account.id, login: account.login } };
+    // Only the owner (who just proved the login password) learns why, and what to do.
+    if (kind === null) return { code: 'basic_disabled', owner: { id: account.id, login: account.login }, message: this.basicDisabled(account, connection) };
     return {
       principal: { method: 'basic', account: { id: account.id, login: account.login, role: account.role }, sublogin: null, application: null, scopes: null },
       logins: [account.login],
     };
+  }
+
+  /** Why Basic is off for this account, for its owner: a new account never enabled it, or it was disabled. */
+  private basicDisabled(account: Account, connection: AppConnection | null): string {
+    const cutoff = this.config.legacyBasicCutoff;
+    if (account.registeredAt.getTime() >= cutoff.getTime() && !connection?.issuedAt) {
+      return `Basic with the login password is off for accounts registered after ${cutoff.toISOString()}: enable the external application connection in MyPage (/mypage) and use the password it shows`;
+    }
+    return "this account's external application connection is disabled, so Basic is off: enable it in MyPage (/mypage) and use the password it shows";
   }
 
   private async verifySublogin(login: string, password: string): Promise<Verified | Refused> {

@@ -22,7 +22,7 @@ interface Attempt {
 
 /**
  * What a credential verifier knew when it refused, keyed by the error it threw: the guard counts
- * the failure for the login's customer (SPEC §7, `GET /api/stat/auth`). Kept beside the error,
+ * the failure for the login's customer (contract §7, `GET /api/stat/auth`). Kept beside the error,
  * never in it, so no response can show it.
  */
 const attempts = new WeakMap<object, Attempt>();

@@ -13,7 +13,7 @@ export type CredentialKind = 'app-connection' | 'sublogin';
 const MIN_INTERVAL_MS = 60_000;
 
 /**
- * Records when and from where a credential was last used (SPEC §4.1), at most once a minute per
+ * Records when and from where a credential was last used (contract §4.1), at most once a minute per
  * credential and instance: a WebDAV client's thousand requests a minute cost one write.
  */
 @Injectable()

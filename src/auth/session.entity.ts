@@ -1,7 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { InstantColumn } from '../database/columns.js';
 
-/** A first-party web session (SPEC §4.6). The cookie holds a random token; only its hash is stored. */
+/** A first-party web session (contract §4.6). The cookie holds a random token; only its hash is stored. */
 @Entity('sessions')
 export class Session {
   /** sha256 hex of the cookie token. */

@@ -20,7 +20,7 @@ export interface FailureRecord {
 }
 
 /**
- * Brute-force throttling (SPEC §8) over the shared-state counters, so limits hold across
+ * Brute-force throttling (contract §8) over the shared-state counters, so limits hold across
  * instances. The policy itself is the pure core/throttle-policy.ts.
  */
 @Injectable()

@@ -3,7 +3,7 @@ import type { AppConfig } from '../config/config.js';
 import { DomainError } from '../errors/domain-error.js';
 
 /**
- * Credentials travel only over TLS (SPEC §2): the request came over HTTPS (directly, or through a
+ * Credentials travel only over TLS (contract §2): the request came over HTTPS (directly, or through a
  * trusted proxy that says so — Fastify's `protocol` honours TRUST_PROXY), or from loopback, or
  * the operator allowed plain HTTP explicitly.
  */

@@ -3,7 +3,7 @@ import type { ThrottleLimits } from '../auth/core/throttle-policy.js';
 import { parseAddressRange } from '../metrics/core/address-allow.js';
 
 /**
- * Typed configuration, read once from the environment at start (SPEC §2). A bad value stops
+ * Typed configuration, read once from the environment at start (contract §2). A bad value stops
  * the start with one line that names the variable and says what would be accepted.
  */
 export interface AppConfig {
@@ -32,7 +32,18 @@ export interface AppConfig {
   bodyLimitBytes: number;
   /** Largest file an upload may write (MAX_UPLOAD_BYTES); JSON bodies stay under bodyLimitBytes. */
   maxUploadBytes: number;
-  /** Brute-force limits (SPEC §8); THROTTLE_* variables. */
+  /**
+   * COMPRESS_DOWNLOADS: file content (`/api/file/download`, WebDAV GET) is gzip/br-encoded for
+   * clients that accept it, when its type is compressible. Off by default: API answers are
+   * compressed regardless (src/common/http/compression.ts).
+   */
+  compressDownloads: boolean;
+  /**
+   * Default storage quota of an account without its own (STORAGE_QUOTA_BYTES), in bytes over the
+   * main and backup areas together; null: unlimited.
+   */
+  storageQuotaBytes: number | null;
+  /** Brute-force limits (contract §8); THROTTLE_* variables. */
   throttle: ThrottleLimits;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Client addresses/CIDRs that may read /metrics without a session (METRICS_ALLOW); operators may always. */
@@ -181,6 +192,9 @@ export function loadConfig(env: Env): AppConfig {
     verifyCacheTtlSeconds: int('VERIFY_CACHE_TTL', 300, 0, 3600),
     bodyLimitBytes: int('BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxUploadBytes: int('MAX_UPLOAD_BYTES', 10 * 1024 ** 3, 1, 2 ** 50),
+    compressDownloads: bool('COMPRESS_DOWNLOADS', false),
+    // Unset (or empty): unlimited. 0 is a quota too: nothing may be stored.
+    storageQuotaBytes: read('STORAGE_QUOTA_BYTES') === undefined ? null : int('STORAGE_QUOTA_BYTES', 0, 0, 2 ** 50),
     throttle: {
       windowSeconds: int('THROTTLE_WINDOW', 3600, 1, 86_400),
       freeFailures: int('THROTTLE_FREE_FAILURES', 5, 0, 1000),

@@ -5,7 +5,7 @@ export const ARGON2_PARAMS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, pa
 
 /**
  * argon2id hashing. `verifyOrDummy` verifies against a fixed dummy hash when the login is
- * unknown, so an unknown login and a wrong password take the same time (SPEC §8).
+ * unknown, so an unknown login and a wrong password take the same time (contract §8).
  */
 export class PasswordHasher {
   private dummyHash: Promise<string> | undefined;

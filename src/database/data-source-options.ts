@@ -15,8 +15,10 @@ import { OtpUsed } from '../otp/otp-used.entity.js';
 import { Sublogin } from '../sublogins/sublogin.entity.js';
 import { DavLockRow } from '../dav/dav-lock.entity.js';
 import { DavPropertyRow } from '../dav/dav-property.entity.js';
+import { DavChecksumRow } from '../dav/dav-checksum.entity.js';
 import { OAuthArtifact } from '../oauth/oauth-artifact.entity.js';
 import { OAuthClientSecret } from '../oauth/oauth-client-secret.entity.js';
+import { AccountQuotaRow, StorageUsageRow } from '../storage/storage-quota.entities.js';
 import { Foundation1763800000000 } from './migrations/1763800000000-Foundation.js';
 import { SubloginsAndAcl1795361011920 } from './migrations/1795361011920-SubloginsAndAcl.js';
 import { Statistics1795361394811 } from './migrations/1795361394811-Statistics.js';
@@ -26,14 +28,16 @@ import { DavLocksAndProperties1795560000000 } from './migrations/1795560000000-D
 import { OAuth1795600000000 } from './migrations/1795600000000-OAuth.js';
 import { AppStatistics1795700000000 } from './migrations/1795700000000-AppStatistics.js';
 import { OtpClaimsByExpiry1795800000000 } from './migrations/1795800000000-OtpClaimsByExpiry.js';
+import { DavChecksums1796100000000 } from './migrations/1796100000000-DavChecksums.js';
+import { StorageQuotas1796200000000 } from './migrations/1796200000000-StorageQuotas.js';
 import { FALLBACK_AUTOCHECKPOINT_PAGES } from './wal-checkpointer.js';
 
 /**
  * Entities and migrations are listed explicitly, not globbed: the list is the schema's table of
  * contents, and it works the same from `dist/` (production, migration CLI) and from `src/` (tests).
  */
-export const ENTITIES = [Account, AppConnection, Session, AuditEvent, Sublogin, AclRule, TrafficHour, AuthHour, AppHour, OtpUsed, Application, ApiKey, ApiKeyBlock, ApiKeyUse, DavLockRow, DavPropertyRow, OAuthArtifact, OAuthClientSecret];
-export const MIGRATIONS = [Foundation1763800000000, SubloginsAndAcl1795361011920, Statistics1795361394811, OtpUsed1795400000000, ApplicationsAndApiKeys1795462871530, DavLocksAndProperties1795560000000, OAuth1795600000000, AppStatistics1795700000000, OtpClaimsByExpiry1795800000000];
+export const ENTITIES = [Account, AppConnection, Session, AuditEvent, Sublogin, AclRule, TrafficHour, AuthHour, AppHour, OtpUsed, Application, ApiKey, ApiKeyBlock, ApiKeyUse, DavLockRow, DavPropertyRow, DavChecksumRow, OAuthArtifact, OAuthClientSecret, AccountQuotaRow, StorageUsageRow];
+export const MIGRATIONS = [Foundation1763800000000, SubloginsAndAcl1795361011920, Statistics1795361394811, OtpUsed1795400000000, ApplicationsAndApiKeys1795462871530, DavLocksAndProperties1795560000000, OAuth1795600000000, AppStatistics1795700000000, OtpClaimsByExpiry1795800000000, DavChecksums1796100000000, StorageQuotas1796200000000];
 
 /** The one place that turns DATABASE_URL into TypeORM options, for the app and for ormconfig.ts. */
 export function dataSourceOptions(databaseUrl: string): DataSourceOptions {

@@ -11,7 +11,7 @@ import { WalCheckpointService } from './wal-checkpoint.service.js';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
         ...dataSourceOptions(config.databaseUrl),
-        // Pending migrations are applied at start (SPEC §2); concurrent starts on PostgreSQL are
+        // Pending migrations are applied at start (contract §2); concurrent starts on PostgreSQL are
         // serialised by TypeORM's migration transaction.
         migrationsRun: true,
         migrationsTransactionMode: 'each',

@@ -7,7 +7,7 @@ import type { DavMount } from './dav-mount.js';
 export type DavAction = 'read' | 'write' | 'delete';
 
 /**
- * The ACL for WebDAV (SPEC §6): `/<dav|backup>/<read|write|delete>/<path>`.
+ * The ACL for WebDAV (contract §6): `/<dav|backup>/<read|write|delete>/<path>`.
  *
  * Decided here, per request, rather than by the global AclGuard: one request may need two
  * decisions (COPY: read the source and write the destination; MOVE: delete the source and write

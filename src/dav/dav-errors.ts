@@ -13,7 +13,7 @@ import { DavXmlError } from './core/xml-request.js';
 /**
  * A WebDAV refusal. Where RFC 4918 names a precondition (§16: `lock-token-submitted`,
  * `no-conflicting-lock`, `propfind-finite-depth`, ...) the answer is its XML error body, as
- * clients expect; otherwise the contract's JSON error (SPEC §8) with `code`.
+ * clients expect; otherwise the contract's JSON error (contract §8) with `code`.
  */
 export class DavError extends DomainError {
   constructor(

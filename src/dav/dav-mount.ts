@@ -1,8 +1,8 @@
 import type { StorageAreaName } from '../storage/storage.types.js';
 
 /**
- * One WebDAV mount (SPEC §5): where it is served, the storage area it shows, and the ACL class
- * that limits sublogins and tokens on it (SPEC §6). `/dav/` and `/v2/dav/` show the same area,
+ * One WebDAV mount (contract §5): where it is served, the storage area it shows, and the ACL class
+ * that limits sublogins and tokens on it (contract §6). `/dav/` and `/v2/dav/` show the same area,
  * so they share files, dead properties and locks; only their credentials differ.
  */
 export interface DavMount {

@@ -3,10 +3,13 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
+import { isLoopback } from '../auth/tls-policy.js';
 import type { Principal } from '../auth/principal.js';
+import { announceFileCoding, decideFileCoding, encodeFileContent, FileContent, varyOnAcceptEncoding } from '../common/http/compression.js';
 import { StreamedBody } from '../common/http/streamed-body.js';
 import { DomainError } from '../errors/domain-error.js';
 import { pathOfUrl } from './core/dav-path.js';
+import { mediaTypeOf } from './core/media-type.js';
 import { DavExceptionFilter } from './dav-errors.js';
 import { BACKUP_MOUNT, DAV_MOUNT, type DavMount, V2_DAV_MOUNT } from './dav-mount.js';
 import { type DavContext, DavService } from './dav.service.js';
@@ -47,6 +50,7 @@ abstract class DavMountController {
   }
 
   @Get(ROUTES)
+  @FileContent()
   get(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
     return this.serve(req, reply, principal);
   }
@@ -106,16 +110,27 @@ abstract class DavMountController {
   }
 
   private async serve(req: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<void> {
-    const res = await this.dav.handle(contextOf(this.mount, req, reply, principal));
+    const ctx = contextOf(this.mount, req, reply, principal);
+    const res = await this.dav.handle(ctx);
+    let body = res.body;
     reply.code(res.status);
     for (const [name, value] of Object.entries(res.headers ?? {})) reply.header(name, value);
+    // A file's content (GET/HEAD answers with an ETag; only GET's route is @FileContent) is
+    // encoded when COMPRESS_DOWNLOADS is on and the client asks; never a 206.
+    if (res.headers?.ETag !== undefined && (res.status === 200 || res.status === 304)) {
+      const coding = decideFileCoding(req, { mediaType: mediaTypeOf(ctx.path), size: res.status === 200 ? Number(res.headers['Content-Length']) : null });
+      reply.header('etag', coding.etag(String(res.headers.ETag)));
+      if (res.status === 200) announceFileCoding(reply, coding);
+      else if (coding.vary) varyOnAcceptEncoding(reply);
+      if (coding.coding && body instanceof Readable) body = encodeFileContent(body, coding.coding);
+    }
     if (req.method === 'HEAD') {
       if (res.body instanceof Readable) res.body.destroy();
       // An empty stream, not an empty body: Fastify would reset Content-Length to 0 for that.
       await reply.send(res.headers?.['Content-Length'] !== undefined ? Readable.from([]) : undefined);
       return;
     }
-    await reply.send(res.body);
+    await reply.send(body);
   }
 }
 
@@ -152,11 +167,13 @@ function contextOf(mount: DavMount, req: FastifyRequest, reply: FastifyReply, pr
     body: req.body instanceof Readable ? req.body : null,
     url,
     host: host.toLowerCase(),
+    // req.ip: the proxy's client when TRUST_PROXY believes the proxy, else the peer.
+    loopbackClient: isLoopback(req.ip),
     signal: aborted.signal,
   };
 }
 
-/** `/dav/`: the account's main storage, HTTP Basic (SPEC §5). */
+/** `/dav/`: the account's main storage, HTTP Basic (contract §5). */
 @ApiExcludeController()
 @UseFilters(DavExceptionFilter)
 @Auth('basic')
@@ -165,7 +182,7 @@ export class DavController extends DavMountController {
   protected readonly mount = DAV_MOUNT;
 }
 
-/** `/backup/`: the account's backup storage, HTTP Basic (SPEC §5). */
+/** `/backup/`: the account's backup storage, HTTP Basic (contract §5). */
 @ApiExcludeController()
 @UseFilters(DavExceptionFilter)
 @Auth('basic')
@@ -175,7 +192,7 @@ export class BackupDavController extends DavMountController {
 }
 
 /**
- * `/v2/dav/`: the main storage again, for OAuth 2 Bearer tokens with scope `dav` (SPEC §5); the
+ * `/v2/dav/`: the main storage again, for OAuth 2 Bearer tokens with scope `dav` (contract §5); the
  * scope is decided with the ACL by DavAccess. Basic is never accepted on this mount.
  */
 @ApiExcludeController()

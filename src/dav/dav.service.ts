@@ -6,6 +6,7 @@ import { decideRange, ifRangeAllows } from '../common/http/conditional.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { AreaStorage } from '../storage/area-storage.js';
 import { normalizeUserPath, StoragePathError } from '../storage/core/storage-path.js';
+import { StorageQuotaService } from '../storage/storage-quota.service.js';
 import { StorageService } from '../storage/storage.service.js';
 import type { StorageEntry } from '../storage/storage.types.js';
 import { DavPathError, decodeMountPath, isWithinPath, mountOfPath, mountRelative, parentOf } from './core/dav-path.js';
@@ -34,13 +35,30 @@ import {
   type WriteTarget,
 } from './core/locks.js';
 import { mediaTypeOf } from './core/media-type.js';
+import { isSameServer, type RequestOrigin } from './core/same-server.js';
 import { encodeHref, lockResponseXml, MultistatusWriter, type PropStat } from './core/multistatus.js';
-import { isProtected, liveProperties, propstatsFor } from './core/properties.js';
+import { asksForQuota, isProtected, liveProperties, propstatsFor, type QuotaFacts, quotaProperties } from './core/properties.js';
 import { escapeXmlText, qnameKey } from './core/xml-common.js';
+import {
+  asksForChecksums,
+  checksumsProperty,
+  type ClaimedChecksum,
+  contradictedClaim,
+  type FileChecksums,
+  parseChecksumList,
+  parseMtimeValue,
+  parseOcChecksum,
+  parseOcMtime,
+  settableLive,
+  SyncHeaderError,
+  UPLOAD_DIGESTS,
+  win32LastModifiedProperty,
+} from './core/sync-clients.js';
 import { parseLockInfo, parsePropfind, parseProppatch, type PropfindRequest } from './core/xml-request.js';
 import { DavAccess } from './dav-access.js';
 import { hasBody, readLimitedBody } from './dav-body.js';
 import { DavError } from './dav-errors.js';
+import { DavChecksumStore, type StoredChecksums } from './dav-checksum.store.js';
 import { DavLockStore } from './dav-lock.store.js';
 import { DAV_MOUNTS, type DavMount, hrefOf } from './dav-mount.js';
 import { type DeadProp, DavPropertyStore, TooManyPropertiesError } from './dav-property.store.js';
@@ -60,6 +78,8 @@ export interface DavContext {
   readonly url: string;
   /** The request's host (`host[:port]`, lower case), to compare Destination with. */
   readonly host: string;
+  /** The client is on this machine (a loopback address): loopback names are then all ours (same-server.ts). */
+  readonly loopbackClient: boolean;
   /** Aborted when the client goes away (a PUT in flight then stores nothing). */
   readonly signal: AbortSignal;
 }
@@ -102,6 +122,8 @@ export class DavService {
     private readonly access: DavAccess,
     private readonly locks: DavLockStore,
     private readonly props: DavPropertyStore,
+    private readonly checksums: DavChecksumStore,
+    private readonly quota: StorageQuotaService,
   ) {}
 
   /**
@@ -169,6 +191,11 @@ export class DavService {
     });
     if (file === null) {
       const folder = await area.stat(ctx.path);
+      // A collection's URL ends with `/`: without it, the listing's relative links would name the
+      // parent's members, and clients that learn "folder" from the redirect (lftp's cd) would
+      // take it for a file. So 301 to the URL with the slash, as Apache's mod_dir does.
+      const urlPath = new URL(ctx.url).pathname;
+      if (!urlPath.endsWith('/')) return { status: 301, headers: { Location: `${urlPath}/`, 'Content-Length': 0 } };
       if (this.checkSafeConditions(ctx, folder) === 'not_modified') return { status: 304, headers: { 'Last-Modified': folder.modified.toUTCString() } };
       const headers = { ...CONTENT_SECURITY, 'Content-Type': 'text/html; charset=utf-8', 'Last-Modified': folder.modified.toUTCString() };
       return head ? { status: 200, headers } : { status: 200, headers, body: await this.listing(ctx, area) };
@@ -209,25 +236,33 @@ export class DavService {
     // whole-tree PROPFIND is a denial of service waiting to happen.
     const depth = parseDepth(ctx.headers.depth, 'infinity');
     if (depth === 'infinity') throw new DavError('forbidden', 'PROPFIND with Depth: infinity is not supported; use Depth 0 or 1', 'propfind-finite-depth');
-    const request = parsePropfind(await readLimitedBody(ctx.body, single(ctx.headers['content-length'])));
+    // Access first: no body is read (and no `100 Continue` sent for it) before it is allowed.
     await this.access.require(ctx.principal, ctx.mount, 'read', ctx.path);
+    const request = parsePropfind(await readLimitedBody(ctx.body, single(ctx.headers['content-length'])));
     const locks = await this.liveLocks(ctx);
     if (ctx.headers.if !== undefined) await this.evaluateIfHeader(ctx, locks);
     const area = this.area(ctx);
     const entry = await area.stat(ctx.path);
     const account = ctx.principal.account.id;
 
+    // Checksums are looked up only when asked for (sync clients ask by name).
+    const wantsChecksums = asksForChecksums(request);
+    // RFC 4331 quota properties: looked up once, and only when asked for by name.
+    const quota = entry.type === 'directory' && asksForQuota(request) ? await this.quotaFacts(ctx) : null;
     if (depth === 0 || entry.type === 'file') {
       const dead = await this.props.ofResource(account, ctx.mount.area, entry.path);
+      const sums = wantsChecksums && entry.type === 'file' ? await this.checksums.valid(account, ctx.mount.area, entry.path, entry.etag) : null;
       const writer = new MultistatusWriter();
-      const body = writer.start() + writer.response(hrefOf(ctx.mount, entry.path, entry.type === 'directory'), this.propstats(ctx, request, entry, dead, locks)) + writer.end();
+      const body = writer.start() + writer.response(hrefOf(ctx.mount, entry.path, entry.type === 'directory'), this.propstats(ctx, request, entry, dead, locks, sums, quota)) + writer.end();
       return { status: 207, headers: { 'Content-Type': XML }, body };
     }
 
-    // A sublogin sees only the members it may read (SPEC §6).
+    // A sublogin sees only the members it may read (contract §6).
     const { folder, children } = await area.children(ctx.path, await this.access.members(ctx.principal, ctx.mount, 'read'));
     const dead = await this.props.ofFolderAndMembers(account, ctx.mount.area, folder.path);
-    const respond = (e: StorageEntry, w: MultistatusWriter) => w.response(hrefOf(ctx.mount, e.path, e.type === 'directory'), this.propstats(ctx, request, e, dead.get(e.path) ?? [], locks));
+    const sums = wantsChecksums ? await this.checksums.ofMembers(account, ctx.mount.area, folder.path) : new Map<string, StoredChecksums>();
+    const respond = (e: StorageEntry, w: MultistatusWriter) =>
+      w.response(hrefOf(ctx.mount, e.path, e.type === 'directory'), this.propstats(ctx, request, e, dead.get(e.path) ?? [], locks, checksumsOf(sums.get(e.path), e), quota));
     // Streamed one <D:response> at a time: a folder of any size costs a bounded buffer.
     async function* stream(): AsyncGenerator<string> {
       const writer = new MultistatusWriter();
@@ -251,6 +286,9 @@ export class DavService {
     // RFC 9110 §14.5: a server that does not do partial PUT must refuse Content-Range.
     if (ctx.headers['content-range'] !== undefined) throw new DomainError('bad_request', 'partial PUT (Content-Range) is not supported');
     await this.access.require(ctx.principal, ctx.mount, 'write', ctx.path);
+    // Sync clients: the source's modification time, and a checksum the bytes must match.
+    const mtime = syncHeader(() => parseOcMtime(single(ctx.headers['x-oc-mtime'])));
+    const claimed = syncHeader(() => parseOcChecksum(single(ctx.headers['oc-checksum'])));
     const max = this.storage.maxUploadBytes;
     const length = single(ctx.headers['content-length']);
     if (length !== undefined && Number(length) > max) throw new DomainError('payload_too_large', `the file exceeds the upload limit of ${max} bytes`, { Connection: 'close' });
@@ -265,22 +303,39 @@ export class DavService {
     const source = ctx.body ? ctx.body.iterator({ destroyOnReturn: false }) : Readable.from([]);
     let result;
     try {
-      result = await area.write(ctx.path, source, { maxBytes: max, overwrite: true, signal: ctx.signal });
+      // With Content-Length, a file over the quota is refused before its body is read.
+      result = await area.write(ctx.path, source, { maxBytes: max, expectedBytes: length === undefined ? undefined : Number(length), overwrite: true, signal: ctx.signal, ...this.syncWriteOptions(mtime, claimed) });
     } catch (err) {
       if (ctx.signal.aborted || ctx.body?.readableAborted) throw new DomainError('bad_request', 'the upload was interrupted; nothing was stored');
       throw withConnectionClose(err, ctx.body);
     }
     // A new file starts without properties, whatever an earlier file of that name left behind.
     if (result.created) await this.props.deleteTree(ctx.principal.account.id, ctx.mount.area, ctx.path);
-    return { status: result.created ? 201 : 204, headers: { ETag: result.entry.etag, 'Content-Length': 0 } };
+    const { sha1, md5 } = result.digests ?? {};
+    if (sha1 !== undefined && md5 !== undefined) await this.checksums.record(ctx.principal.account.id, ctx.mount.area, result.entry.path, result.entry.etag, { sha1, md5 });
+    return { status: result.created ? 201 : 204, headers: { ETag: result.entry.etag, 'Content-Length': 0, ...(mtime ? { 'X-OC-Mtime': 'accepted' } : {}) } };
+  }
+
+  /**
+   * What a WebDAV upload adds to a plain write: SHA-1 and MD5 computed as it streams (on a
+   * worker thread, ~2 s of CPU per GiB: only here, where `oc:checksums` shows them, never on the
+   * file API), the client's modification time, and the check of its OC-Checksum before the file
+   * replaces anything.
+   */
+  private syncWriteOptions(mtime: Date | null, claimed: readonly ClaimedChecksum[] | null) {
+    return {
+      digests: UPLOAD_DIGESTS,
+      ...(mtime ? { mtime } : {}),
+      ...(claimed ? { verify: (r: { digests?: Partial<Record<string, string>> }) => verifyUpload(claimed, r.digests ?? {}) } : {}),
+    };
   }
 
   async mkcol(ctx: DavContext): Promise<DavResponse> {
+    await this.access.require(ctx.principal, ctx.mount, 'write', ctx.path);
     // RFC 4918 §9.3.1: a body we do not understand (we understand none) is 415.
     if (hasBody(ctx.headers) && (await readLimitedBody(ctx.body, single(ctx.headers['content-length']))).length > 0) {
       throw new DomainError('unsupported_media_type', 'MKCOL with a request body is not supported');
     }
-    await this.access.require(ctx.principal, ctx.mount, 'write', ctx.path);
     const locks = await this.liveLocks(ctx);
     const submitted = await this.evaluateIfHeader(ctx, locks);
     const area = this.area(ctx);
@@ -295,13 +350,16 @@ export class DavService {
   }
 
   async delete(ctx: DavContext): Promise<DavResponse> {
-    parseDepth(ctx.headers.depth, 'infinity', ['infinity']);
+    // Depth 0 only on a non-collection, where it means what infinity does (lftp's rm sends it);
+    // on a collection it is refused below (RFC 4918 §9.6.1), as Apache does.
+    const depth = parseDepth(ctx.headers.depth, 'infinity', [0, 'infinity']);
     await this.access.require(ctx.principal, ctx.mount, 'delete', ctx.path);
     if (ctx.path === '/') throw new DomainError('forbidden', 'the mount root cannot be deleted');
     const locks = await this.liveLocks(ctx);
     const submitted = await this.evaluateIfHeader(ctx, locks);
     const area = this.area(ctx);
     const entry = await area.stat(ctx.path);
+    if (depth === 0 && entry.type === 'directory') throw new DomainError('bad_request', 'DELETE of a collection takes Depth: infinity (or no Depth header), not 0');
     this.checkConditions(ctx, entry);
     this.requireWritable(ctx, locks, [{ path: ctx.path, depth: 'infinity' }, parentOf(ctx.path)!], submitted);
     await area.delete(ctx.path, await this.access.members(ctx.principal, ctx.mount, 'delete'));
@@ -310,8 +368,8 @@ export class DavService {
   }
 
   async proppatch(ctx: DavContext): Promise<DavResponse> {
-    const ops = parseProppatch(await readLimitedBody(ctx.body, single(ctx.headers['content-length'])));
     await this.access.require(ctx.principal, ctx.mount, 'write', ctx.path);
+    const ops = parseProppatch(await readLimitedBody(ctx.body, single(ctx.headers['content-length'])));
     const locks = await this.liveLocks(ctx);
     const submitted = await this.evaluateIfHeader(ctx, locks);
     const entry = await this.area(ctx).stat(ctx.path);
@@ -319,27 +377,50 @@ export class DavService {
     this.requireWritable(ctx, locks, [ctx.path], submitted);
 
     const names = uniqueNames(ops.map((op) => op.name));
-    // All or nothing (RFC 4918 §9.2): one refused instruction fails the others with 424.
-    let failed: { status: number; error?: string; names: typeof names } | null = null;
-    const refused = names.filter(isProtected);
-    if (refused.length > 0) {
-      failed = { status: 403, error: 'cannot-modify-protected-property', names: refused };
-    } else {
-      try {
-        await this.props.patch(ctx.principal.account.id, ctx.mount.area, entry.path, ops);
-      } catch (err) {
-        if (!(err instanceof TooManyPropertiesError)) throw err;
-        const added = uniqueNames(ops.filter((op) => op.op === 'set').map((op) => op.name));
-        failed = { status: 507, names: added };
+    // Sync clients' live properties (core/sync-clients.ts): a modification time to set
+    // (Win32LastModifiedTime, ownCloud's DAV:lastmodified), and oc:checksums, which a client may
+    // only confirm. Neither can be removed. Every other name not protected is a dead property.
+    const deadOps = ops.filter((op) => settableLive(op.name) === null);
+    const refused = uniqueNames([...names.filter(isProtected), ...ops.filter((op) => op.op === 'remove' && settableLive(op.name) !== null).map((op) => op.name)]);
+    const conflicting: typeof names = [];
+    let mtime: Date | null = null;
+    for (const op of ops) {
+      if (op.op !== 'set') continue;
+      const kind = settableLive(op.name);
+      if (kind === 'mtime') {
+        const date = parseMtimeValue(op.text);
+        if (date === null) conflicting.push(op.name);
+        else mtime = date;
+      } else if (kind === 'checksums' && !(await this.confirmsChecksums(ctx, entry, op.text))) {
+        conflicting.push(op.name);
       }
     }
+    // All or nothing (RFC 4918 §9.2): one refused instruction fails the others with 424.
+    const failures: Array<{ status: number; error?: string; names: typeof names }> = [];
+    if (refused.length > 0) failures.push({ status: 403, error: 'cannot-modify-protected-property', names: refused });
+    const refusedKeys = new Set(refused.map(qnameKey));
+    // 409: a value whose semantics do not fit the property (§9.2.1): not a time, or checksums
+    // that are not this file's.
+    const conflicts = uniqueNames(conflicting).filter((n) => !refusedKeys.has(qnameKey(n)));
+    if (conflicts.length > 0) failures.push({ status: 409, names: conflicts });
+    if (failures.length === 0 && deadOps.length > 0) {
+      try {
+        await this.props.patch(ctx.principal.account.id, ctx.mount.area, entry.path, deadOps);
+      } catch (err) {
+        if (!(err instanceof TooManyPropertiesError)) throw err;
+        const added = uniqueNames(deadOps.filter((op) => op.op === 'set').map((op) => op.name));
+        failures.push({ status: 507, names: added });
+      }
+    }
+    // Last, once nothing else can fail: the time is the one change that cannot be taken back.
+    if (failures.length === 0 && mtime !== null) await this.setModified(ctx, entry.path, mtime);
     let propstats: PropStat[];
-    if (failed === null) {
+    if (failures.length === 0) {
       propstats = [{ status: 200, props: names.map((name) => ({ name })) }];
     } else {
-      const bad = new Set(failed.names.map(qnameKey));
+      const bad = new Set(failures.flatMap((f) => f.names.map(qnameKey)));
       propstats = [
-        { status: failed.status, props: failed.names.map((name) => ({ name })), ...(failed.error ? { error: failed.error } : {}) },
+        ...failures.map((f) => ({ status: f.status, props: f.names.map((name) => ({ name })), ...(f.error ? { error: f.error } : {}) })),
         { status: 424, props: names.filter((n) => !bad.has(qnameKey(n))).map((name) => ({ name })) },
       ];
     }
@@ -354,6 +435,8 @@ export class DavService {
     const overwrite = parseOverwrite(ctx.headers.overwrite);
     // COPY: 0 or infinity; MOVE of a collection is always infinity (RFC 4918 §9.8.3, §9.9.2).
     const depth = parseDepth(ctx.headers.depth, 'infinity', move ? ['infinity'] : [0, 'infinity']);
+    // rclone's owncloud vendor sends the source's time with a server-side copy or move too.
+    const mtime = syncHeader(() => parseOcMtime(single(ctx.headers['x-oc-mtime'])));
     await this.access.require(ctx.principal, ctx.mount, move ? 'delete' : 'read', ctx.path);
     await this.access.require(ctx.principal, ctx.mount, 'write', dest);
     if (ctx.path === '/') throw new DomainError('forbidden', `the mount root cannot be ${move ? 'moved' : 'copied'}`);
@@ -385,23 +468,29 @@ export class DavService {
     if (move) {
       await area.move(ctx.path, dest, access, { overwrite: true });
       await this.props.moveTree(account, ctx.mount.area, ctx.path, dest);
+      await this.checksums.moveTree(account, ctx.mount.area, ctx.path, dest);
       // Locks stay with the URL they were taken on (RFC 4918 §7.7): the moved tree loses its own.
       await this.locks.removeWithin(account, ctx.mount.area, ctx.path);
     } else {
       const shallow = depth === 0 && source.type === 'directory';
       await area.copy(ctx.path, dest, access, { overwrite: true, shallow });
       await this.props.copyTree(account, ctx.mount.area, ctx.path, dest, { shallow });
+      // The copies are new files (new ETags): each gets its source's checksums, if still its own.
+      await this.checksums.copyTree(account, ctx.mount.area, ctx.path, dest, async (p) => (await area.tryStat(p).catch(() => null))?.etag ?? null);
     }
     if (existing) await this.locks.removeWithin(account, ctx.mount.area, dest);
-    return { status: existing ? 204 : 201, headers: { 'Content-Length': 0 } };
+    // X-OC-Mtime applies to a file (ownCloud ignores it on a collection, and so do we).
+    const mtimeSet = mtime !== null && source.type === 'file';
+    if (mtimeSet) await this.setModified(ctx, dest, mtime);
+    return { status: existing ? 204 : 201, headers: { 'Content-Length': 0, ...(mtimeSet ? { 'X-OC-Mtime': 'accepted' } : {}) } };
   }
 
   // -------------------------------------------------------------------------------------------
   // Locking
 
   async lock(ctx: DavContext): Promise<DavResponse> {
-    const info = parseLockInfo(await readLimitedBody(ctx.body, single(ctx.headers['content-length'])));
     await this.access.require(ctx.principal, ctx.mount, 'write', ctx.path);
+    const info = parseLockInfo(await readLimitedBody(ctx.body, single(ctx.headers['content-length'])));
     const seconds = parseTimeout(ctx.headers.timeout, this.locks.timeouts);
     const locks = await this.liveLocks(ctx);
     const login = principalLogin(ctx.principal);
@@ -518,7 +607,8 @@ export class DavService {
   /** The path inside this mount that an absolute URL from an If header names; null if elsewhere. */
   private pathOfTag(ctx: DavContext, absoluteUrl: string): string | null {
     const url = new URL(absoluteUrl);
-    if (url.host.toLowerCase() !== new URL(ctx.url).host.toLowerCase()) return null;
+    const scheme = url.protocol === 'https:' ? 'https' : url.protocol === 'http:' ? 'http' : null;
+    if (scheme === null || !isSameServer(normalizeHost(url.host, scheme), scheme, originOf(ctx, new URL(ctx.url).host))) return null;
     try {
       return DavService.pathOf(ctx.mount, url.pathname);
     } catch {
@@ -557,12 +647,15 @@ export class DavService {
   /**
    * The Destination header (RFC 4918 §10.3) as a path inside this mount. Another host, or
    * another mount of ours (another storage area, or the same area under other credentials), is
-   * 502 Bad Gateway (§9.8.5); `..` or a malformed URI is 400.
+   * 502 Bad Gateway (§9.8.5); `..` or a malformed URI is 400. User info in it is ignored
+   * (parseDestination drops it); for a client on this machine, every loopback name with our
+   * port is this server (same-server.ts). The message names the request's own host, never
+   * what the Destination holds.
    */
   private destinationOf(ctx: DavContext): string {
     const dest = parseDestination(ctx.headers.destination);
-    if (dest.host !== null && dest.host !== normalizeHost(ctx.host, dest.scheme ?? 'http')) {
-      throw new DomainError('bad_gateway', 'the Destination is on another server');
+    if (dest.host !== null && !isSameServer(dest.host, dest.scheme ?? 'http', originOf(ctx, ctx.host))) {
+      throw new DomainError('bad_gateway', `the Destination names another server than the one this request was sent to (${ctx.host}); use the same host and port`);
     }
     if (mountOfPath(DAV_MOUNTS.map((m) => m.prefix), dest.path) !== ctx.mount.prefix) {
       throw new DomainError('bad_gateway', `the Destination is outside ${ctx.mount.prefix}/`);
@@ -576,15 +669,46 @@ export class DavService {
 
   private async forgetTree(ctx: DavContext, path: string): Promise<void> {
     await this.props.deleteTree(ctx.principal.account.id, ctx.mount.area, path);
+    await this.checksums.deleteTree(ctx.principal.account.id, ctx.mount.area, path);
     await this.locks.removeWithin(ctx.principal.account.id, ctx.mount.area, path);
   }
 
-  private propstats(ctx: DavContext, request: PropfindRequest, entry: StorageEntry, dead: readonly DeadProp[], locks: readonly DavLock[]): PropStat[] {
+  /**
+   * Sets a file's or folder's modification time (X-OC-Mtime, PROPPATCH); a file's checksums
+   * follow it to its new ETag, if they were its own.
+   */
+  private async setModified(ctx: DavContext, path: string, mtime: Date): Promise<void> {
+    const { before, after } = await this.area(ctx).setModified(path, mtime);
+    if (before.type === 'file') await this.checksums.carryToNewIdentity(ctx.principal.account.id, ctx.mount.area, before.path, before.etag, after.etag);
+  }
+
+  /** PROPPATCH of oc:checksums: true when every checksum it names is this file's own. */
+  private async confirmsChecksums(ctx: DavContext, entry: StorageEntry, text: string): Promise<boolean> {
+    const claims = parseChecksumList(text);
+    if (typeof claims === 'string' || entry.type !== 'file') return false;
+    const sums = await this.checksums.valid(ctx.principal.account.id, ctx.mount.area, entry.path, entry.etag);
+    return sums !== null && contradictedClaim(claims, sums) === null;
+  }
+
+  private propstats(ctx: DavContext, request: PropfindRequest, entry: StorageEntry, dead: readonly DeadProp[], locks: readonly DavLock[], sums: FileChecksums | null = null, quota: QuotaFacts | null = null): PropStat[] {
     const collection = entry.type === 'directory';
     const now = Date.now();
     const covering = locksCovering(locks, entry.path, now).map((l) => this.describe(ctx, l, now));
     const live = liveProperties({ collection, size: entry.size, modified: entry.modified, etag: entry.etag, contentType: mediaTypeOf(entry.name) }, covering);
-    return propstatsFor(request, live, dead);
+    // Sync clients' properties, shown only when asked for (a plain allprop leaves them out).
+    const onRequest = request.kind === 'allprop' && request.include.length === 0 ? [] : [win32LastModifiedProperty(entry.modified), ...(sums ? [checksumsProperty(sums)] : []), ...(collection ? quotaProperties(quota) : [])];
+    return propstatsFor(request, live, dead, onRequest);
+  }
+
+  /**
+   * The account's quota (main and backup together, RFC 4331's "similar resources"), the same on
+   * every collection of every mount: used bytes, and what may still be stored — the quota's
+   * remainder or, without a quota, the free space of the filesystem, whichever is less.
+   */
+  private async quotaFacts(ctx: DavContext): Promise<QuotaFacts> {
+    const [status, diskFree] = await Promise.all([this.quota.status(ctx.principal.account.id), this.quota.diskFreeBytes()]);
+    const limits = [status.availableBytes, diskFree].filter((n): n is number => n !== null);
+    return { usedBytes: status.usedBytes, availableBytes: limits.length === 0 ? null : Math.min(...limits) };
   }
 
   /** A lock as lockdiscovery shows it, its root as a URL path of this mount. */
@@ -611,6 +735,38 @@ export class DavService {
     }
     return Readable.from(page(), { objectMode: false });
   }
+}
+
+/** Stored checksums if they belong to this very file (its ETag), else null. */
+function checksumsOf(stored: StoredChecksums | undefined, entry: StorageEntry): FileChecksums | null {
+  return stored !== undefined && entry.type === 'file' && stored.etag === entry.etag ? stored : null;
+}
+
+/** A sync client's header (X-OC-Mtime, OC-Checksum) read, or 400 naming what is wrong with it. */
+function syncHeader<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof SyncHeaderError) throw new DomainError('bad_request', err.message);
+    throw err;
+  }
+}
+
+/** Refuses an upload whose bytes contradict the client's OC-Checksum (nothing is stored). */
+function verifyUpload(claims: readonly ClaimedChecksum[], digests: Partial<Record<string, string>>): void {
+  const wrong = contradictedClaim(claims, digests);
+  if (wrong === null) return;
+  const actual = digests[wrong.algorithm] ?? '';
+  throw new DomainError('checksum_mismatch', `the uploaded bytes do not match OC-Checksum: ${wrong.algorithm.toUpperCase()} is ${actual}, not ${wrong.hex}; nothing was stored`, {}, {
+    algorithm: wrong.algorithm.toUpperCase(),
+    expected: wrong.hex,
+    actual,
+  });
+}
+
+/** How the request reached us, `host` as the caller compares it. */
+function originOf(ctx: DavContext, host: string): RequestOrigin {
+  return { host, scheme: ctx.url.startsWith('https:') ? 'https' : 'http', loopbackClient: ctx.loopbackClient };
 }
 
 function single(value: string | string[] | undefined): string | undefined {

@@ -10,7 +10,7 @@ import { errorBody } from './error-response.js';
  * before any route, hook or filter sees them — a malformed request line or header, bytes no
  * header may hold, a Content-Length that is not a number or is sent twice, Content-Length with
  * Transfer-Encoding, headers over the size limit. Fastify's default answers those without a
- * `code`; SPEC §8 wants every refusal in the contract's shape. Header overflow keeps its own
+ * `code`; contract §8 wants every refusal in the contract's shape. Header overflow keeps its own
  * status (431), with the generic `bad_request` code, as the global filter does for the other
  * 4xx that Fastify raises itself. The connection is closed afterwards: after a framing error
  * the rest of the byte stream cannot be trusted (request smuggling).

@@ -1,6 +1,6 @@
 /**
  * Every error code the API can answer, with its HTTP status. The codes are part of the
- * public contract (SPEC §8): clients branch on them. Adding a code means adding it here,
+ * public contract (contract §8): clients branch on them. Adding a code means adding it here,
  * and the compiler then insists on a status for it.
  */
 export const ERROR_STATUS = {
@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   path_escape: 400,
   path_too_long: 400,
   acl_rule_invalid: 400,
+  // WebDAV PUT with OC-Checksum: the bytes received do not match it (nothing was stored).
+  checksum_mismatch: 400,
   // 401
   authentication_required: 401,
   invalid_credentials: 401,
@@ -60,6 +62,8 @@ export const ERROR_STATUS = {
   internal_error: 500,
   service_unavailable: 503,
   insufficient_storage: 507,
+  // The account's storage quota (main and backup together) would be exceeded; nothing was stored.
+  quota_exceeded: 507,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

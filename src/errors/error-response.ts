@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorCode } from './error-codes.js';
 
-/** The JSON body of every error answer (SPEC §8). */
+/** The JSON body of every error answer (contract §8). */
 export interface ErrorBody {
   statusCode: number;
   error: string;

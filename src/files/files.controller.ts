@@ -22,9 +22,11 @@ import { ApiKeyPolicy } from '../api-keys/api-key-policy.decorator.js';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { attachmentDisposition, decideRange, ifRangeAllows, noneMatchSatisfied } from '../common/http/conditional.js';
+import { announceFileCoding, decideFileCoding, encodeFileContent, FileContent, varyOnAcceptEncoding } from '../common/http/compression.js';
 import { BodyStream, StreamedBody } from '../common/http/streamed-body.js';
 import { DomainError } from '../errors/domain-error.js';
 import { DavLockGate } from '../dav/dav-lock-gate.js';
+import { mediaTypeOf } from '../dav/core/media-type.js';
 import { ErrorResponseDto } from '../openapi/error-response.dto.js';
 import type { AreaStorage } from '../storage/area-storage.js';
 import { StorageService } from '../storage/storage.service.js';
@@ -32,7 +34,7 @@ import type { MemberAccess } from '../storage/storage.types.js';
 import { fullNameMatcher, parseFields, viewOf } from './core/file-view.js';
 import { FileEntryDto, FileListDto, InfoQueryDto, ListQueryDto, PathBodyDto, PathQueryDto, TransferBodyDto, TransferResultDto } from './dto/file.dto.js';
 
-// ACL targets (SPEC §6: `/file/<action>/<path>`), read from the raw request: guards run before
+// ACL targets (contract §6: `/file/<action>/<path>`), read from the raw request: guards run before
 // validation, so a value that is not a string gives no specific part (the bare action is
 // decided, which rules on specific paths do not cover), and validation then refuses it.
 const fromQuery = (req: FastifyRequest) => aclSpecificOf((req.query as Record<string, unknown> | undefined)?.path);
@@ -46,7 +48,7 @@ const bothEnds = (req: FastifyRequest): string[] => {
 const binary = { schema: { type: 'string', format: 'binary' } } as const;
 
 /**
- * The file API (SPEC §7) on the account's main storage. Thin: paths, limits and atomicity are the
+ * The file API (contract §7) on the account's main storage. Thin: paths, limits and atomicity are the
  * storage's; this maps HTTP (ranges, validators, status codes) onto it.
  */
 @ApiTags('files')
@@ -92,8 +94,12 @@ export class FilesController {
   }
 
   @Get('download')
+  @FileContent()
   @Acl('file', 'download', { specific: fromQuery })
-  @ApiOperation({ summary: 'Download a file (streamed; single byte ranges, strong ETag, conditional GET)' })
+  @ApiOperation({
+    summary: 'Download a file (streamed; single byte ranges, strong ETag, conditional GET)',
+    description: 'With `COMPRESS_DOWNLOADS=true`, text-like files (by extension) of 1 KiB or more are sent br- or gzip-encoded to clients whose Accept-Encoding asks for it (never a range); such answers carry a weak ETag (`W/"…"`) and `Vary: Accept-Encoding`.',
+  })
   @ApiHeader({ name: 'Range', required: false, description: 'One byte range, e.g. `bytes=0-1023`, `bytes=-500`' })
   @ApiHeader({ name: 'If-None-Match', required: false })
   @ApiHeader({ name: 'If-Range', required: false })
@@ -114,9 +120,12 @@ export class FilesController {
     const file = await this.area(principal).openRead(q.path);
     try {
       const { entry } = file;
-      reply.header('etag', entry.etag).header('last-modified', entry.modified.toUTCString()).header('accept-ranges', 'bytes').header('cache-control', 'private, no-cache');
+      // COMPRESS_DOWNLOADS: encoded by the file's media type (the answer stays octet-stream).
+      const coding = decideFileCoding(req, { mediaType: mediaTypeOf(entry.name), size: entry.size });
+      reply.header('etag', coding.etag(entry.etag)).header('last-modified', entry.modified.toUTCString()).header('accept-ranges', 'bytes').header('cache-control', 'private, no-cache');
       if (noneMatchSatisfied(headers['if-none-match'], entry.etag)) {
         await file.close();
+        if (coding.vary) varyOnAcceptEncoding(reply);
         await reply.code(304).send();
         return;
       }
@@ -129,6 +138,7 @@ export class FilesController {
         reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${entry.size}`).header('content-length', range.end - range.start + 1);
       } else {
         reply.code(200).header('content-length', entry.size);
+        announceFileCoding(reply, coding);
       }
       if (req.method === 'HEAD') {
         await file.close();
@@ -136,7 +146,7 @@ export class FilesController {
         await reply.send(Readable.from([]));
         return;
       }
-      await reply.send(file.stream(range.kind === 'partial' ? range : undefined));
+      await reply.send(range.kind === 'partial' ? file.stream(range) : encodeFileContent(file.stream(), coding.coding));
     } catch (err) {
       await file.close();
       throw err;
@@ -154,6 +164,7 @@ export class FilesController {
   @ApiOkResponse({ description: 'An existing file was replaced', type: FileEntryDto })
   @ApiConflictResponse({ description: 'The path is a folder, or a parent is a file', type: ErrorResponseDto })
   @ApiPayloadTooLargeResponse({ description: 'Larger than MAX_UPLOAD_BYTES (`payload_too_large`); nothing was changed', type: ErrorResponseDto })
+  @ApiResponse({ status: 507, description: "More than the account's storage quota leaves room for (`quota_exceeded`; main and backup together, a replaced file's bytes freed); nothing was changed", type: ErrorResponseDto })
   async upload(
     @Query() q: PathQueryDto,
     @BodyStream() body: Readable,
@@ -171,7 +182,9 @@ export class FilesController {
       // Not the stream itself: when the limit is hit mid-body, the storage releases its source,
       // and destroying the request would cut the connection before the 413 could be sent.
       const chunks = body.iterator({ destroyOnReturn: false });
-      const result = await this.area(principal).write(q.path, chunks, { maxBytes: max, createParents: true });
+      // With Content-Length, a file over the account's quota is refused before its body is read.
+      const expectedBytes = contentLength === undefined ? undefined : Number(contentLength);
+      const result = await this.area(principal).write(q.path, chunks, { maxBytes: max, expectedBytes, createParents: true });
       await reply.code(result.created ? 201 : 200).send(viewOf(result.entry, parseFields(undefined)));
     } catch (err) {
       // The client went away mid-body: nothing was stored, and nobody is left to answer.
@@ -220,6 +233,7 @@ export class FilesController {
   @ApiOkResponse({ type: TransferResultDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'The target exists (without overwrite), is the source, or lies inside it', type: ErrorResponseDto })
+  @ApiResponse({ status: 507, description: "The copy would exceed the account's storage quota (`quota_exceeded`); nothing was copied", type: ErrorResponseDto })
   async copy(@Body() body: TransferBodyDto, @CurrentPrincipal() principal: Principal): Promise<TransferResultDto> {
     await this.locks.copy(principal, body.from, body.to);
     const access = await this.members(principal, 'copy');

@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { type Logger, pino } from 'pino';
 
-/** Query and matrix credentials (`api_key`, `otp`) are cut from every URL that is logged (SPEC §4.3). */
+/** Query and matrix credentials (`api_key`, `otp`) are cut from every URL that is logged (contract §4.3). */
 const CREDENTIAL_PARAM = /([;?&](?:api_key|otp|access_token)=)[^;&/?#]*/gi;
 
 export function redactUrl(url: string): string {

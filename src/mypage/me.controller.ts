@@ -10,7 +10,7 @@ import type { Principal } from '../auth/principal.js';
 import { AppConnectionDto, ChangePasswordDto, MeDto, SecurityDto, type StaleClientDto } from './dto/me.dto.js';
 import { staleClients } from './security-view.js';
 
-/** MyPage's API (SPEC §7): the signed-in customer's own profile, app connection and security view. */
+/** MyPage's API (contract §7): the signed-in customer's own profile, app connection and security view. */
 @ApiTags('me')
 @Auth('session')
 @Controller('api/me')

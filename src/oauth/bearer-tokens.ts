@@ -51,7 +51,7 @@ const MAX_ENTRIES = 100_000;
 const MIN_WRITE_INTERVAL_MS = 60_000;
 
 /**
- * Validates our opaque access tokens in-process (SPEC §4.4) and remembers the answer.
+ * Validates our opaque access tokens in-process (contract §4.4) and remembers the answer.
  *
  * A miss is one indexed read: the token's row by primary key, joined to its grant, application,
  * account, sublogin and the account's block of the application, so that every reason a token may
@@ -191,7 +191,7 @@ export class BearerTokens implements OnModuleInit {
     });
   }
 
-  /** A grant's last use (SPEC §4.1), at most once a minute per grant and instance. */
+  /** A grant's last use (contract §4.1), at most once a minute per grant and instance. */
   private touch(grantId: string, req: FastifyRequest): void {
     if (!this.due(`grant:${grantId}`)) return;
     this.dataSource

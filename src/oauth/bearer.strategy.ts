@@ -47,7 +47,7 @@ class Rfc6750BearerStrategy extends HttpBearerStrategy<VerifyWithRequest> {
 }
 
 /**
- * The `bearer` credential method (SPEC §4.4): our opaque OAuth access tokens, validated in-process
+ * The `bearer` credential method (contract §4.4): our opaque OAuth access tokens, validated in-process
  * (BearerTokens: one indexed read, then a cache dropped everywhere on revocation). A token that is
  * not (or no longer) valid is `401 invalid_token` with its RFC 6750 challenge; a missing token
  * leaves the AuthGuard to answer with every accepted method's challenge.

@@ -38,7 +38,7 @@ const UID = /^[A-Za-z0-9_-]{1,64}$/;
 class ExpiredInteraction extends Error {}
 
 /**
- * The login and consent pages of the authorization server (SPEC §4.4), for the interactions
+ * The login and consent pages of the authorization server (contract §4.4), for the interactions
  * oidc-provider starts (`/oauth/interaction/<uid>`, the browser holding its interaction cookie).
  *
  * Forms are CSRF-safe three times over: the interaction cookie is SameSite=Lax (a cross-site POST

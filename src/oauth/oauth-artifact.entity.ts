@@ -5,7 +5,7 @@ import { InstantColumn } from '../database/columns.js';
 import { Sublogin } from '../sublogins/sublogin.entity.js';
 
 /**
- * Everything oidc-provider persists (SPEC §4.4): access and refresh tokens, authorization and
+ * Everything oidc-provider persists (contract §4.4): access and refresh tokens, authorization and
  * device codes, grants, interactions, sessions. One table keyed by (model, sha256 of the id):
  * a token's value is its id and is never stored — the database cannot hand out live tokens.
  * The payload is sealed with the secret box (some carry session cookies). What is looked up or

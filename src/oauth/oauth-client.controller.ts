@@ -39,7 +39,7 @@ class IssuedClientSecretDto {
 }
 
 /**
- * A developer's view of an application as an OAuth client (SPEC §4.3, §4.4), and its client
+ * A developer's view of an application as an OAuth client (contract §4.3, §4.4), and its client
  * secret. Applications are public clients (PKCE) until the developer fetches a secret; from then
  * on the client authenticates at the token endpoint with HTTP Basic (client_secret_basic). The
  * API key is not a client secret: it travels with every API request and must not unlock tokens.

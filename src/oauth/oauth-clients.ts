@@ -26,7 +26,7 @@ export interface IssuedClientSecret {
 }
 
 /**
- * OAuth clients are the approved applications (SPEC §4.3, §4.4), read from the applications
+ * OAuth clients are the approved applications (contract §4.3, §4.4), read from the applications
  * table on every look-up, so approving, rejecting or revoking an application applies to the
  * very next authorization, token or introspection request.
  *

@@ -27,7 +27,7 @@ interface GrantRow {
 }
 
 /**
- * Connected applications, the OAuth half (SPEC §4.4): an account's grants (its own and its
+ * Connected applications, the OAuth half (contract §4.4): an account's grants (its own and its
  * sublogins'), and revoking them — the grant and every token and code of it are deleted, and
  * every instance's Bearer cache drops them at once (OAuthRevocations).
  */

@@ -22,7 +22,7 @@ type NodeCallback = (req: IncomingMessage, res: ServerResponse) => Promise<void>
  *   stream alone), so the provider parses it itself, as it expects;
  * - Fastify's onRequest hooks (request id, accounting) still run; the reply is hijacked.
  *
- * Credentials travel only over TLS (SPEC §2): the same policy as every other credential route.
+ * Credentials travel only over TLS (contract §2): the same policy as every other credential route.
  * Koa believes X-Forwarded-* (`provider.proxy`), so they are overwritten with what Fastify
  * concluded under TRUST_PROXY: a client cannot make the provider see another scheme, host or IP.
  */
@@ -37,6 +37,7 @@ export function mountOAuthProvider(fastify: FastifyInstance, callback: NodeCallb
     raw.originalUrl = target;
     raw.url = target.slice(OAUTH_PREFIX.length) || '/';
     reply.raw.setHeader('x-request-id', String(req.id));
+    challengeUnauthorized(reply.raw, config.basicRealm);
     callback(raw, reply.raw).catch((err: unknown) => {
       req.log.error({ err }, 'OAuth provider failed');
       if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"server_error"}');
@@ -62,4 +63,18 @@ export function mountOAuthProvider(fastify: FastifyInstance, callback: NodeCallb
       scope.route({ method: ['GET', 'OPTIONS'], url: path, handler: (req, reply) => forward(req, reply, PROVIDER_DISCOVERY) });
     }
   });
+}
+
+/**
+ * The provider answers `401 invalid_client` with a Basic challenge only when the client sent an
+ * Authorization header; every 401 must carry one (RFC 9110 §11.6.1, RFC 6749 §5.2), so the others
+ * get the client-authentication challenge too. The reply is hijacked, so this sits on the raw
+ * response: Koa's end() writes the head through writeHead.
+ */
+function challengeUnauthorized(res: ServerResponse, realm: string): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, statusCode: number, ...rest: unknown[]) {
+    if (statusCode === 401 && !this.hasHeader('www-authenticate')) this.setHeader('WWW-Authenticate', `Basic realm="${realm}"`);
+    return (writeHead as (...args: unknown[]) => ServerResponse).call(this, statusCode, ...rest);
+  } as typeof res.writeHead;
 }

@@ -9,7 +9,7 @@ import { DomainError } from '../errors/domain-error.js';
 import type { Subject } from './core/subject.js';
 
 /**
- * Sign-in on the OAuth login page (SPEC §4.4): an account with its login password (LoginService:
+ * Sign-in on the OAuth login page (contract §4.4): an account with its login password (LoginService:
  * throttled and audited like `POST /auth/login`), or a sublogin with its own password, throttled
  * and audited the same way. Every failure is the same `invalid_credentials` after the same work.
  */

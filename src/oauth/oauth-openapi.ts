@@ -20,7 +20,7 @@ const clientAuth = {
 };
 
 /**
- * The authorization server's endpoints in the OpenAPI document (SPEC §1: every route is in it).
+ * The authorization server's endpoints in the OpenAPI document (contract §1: every route is in it).
  * They are served by oidc-provider, not by Nest controllers, so they are described here, and the
  * Bearer scheme says how to get a token. Called from openapi.ts on the finished document.
  */
@@ -36,7 +36,7 @@ export function applyOAuthDocument(document: OpenAPIObject): OpenAPIObject {
       'Errors (RFC 6750): 401 `invalid_token`, 403 `insufficient_scope` with the scope needed in `WWW-Authenticate`.',
     ].join(' ');
   }
-  document.tags = [...(document.tags ?? []), { name: TAG, description: 'OAuth 2 authorization server (SPEC §4.4), served by oidc-provider under /oauth/' }];
+  document.tags = [...(document.tags ?? []), { name: TAG, description: 'OAuth 2 authorization server (contract §4.4, docs/contract.md), served by oidc-provider under /oauth/' }];
   const paths = document.paths as Record<string, Record<string, Operation>>;
   paths['/.well-known/oauth-authorization-server'] = {
     get: {

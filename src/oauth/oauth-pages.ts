@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describeScope } from './core/scopes.js';
 
 /**
- * The authorization server's HTML pages (SPEC §4.4): sign-in, consent, the device flow's code
+ * The authorization server's HTML pages (contract §4.4): sign-in, consent, the device flow's code
  * pages and errors. Small, server-rendered, no script and no external asset; every value is
  * escaped. The one inline stylesheet is allowed by its hash in the Content-Security-Policy.
  */

@@ -26,11 +26,11 @@ export const GRANT_TTL = 365 * DAY;
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 /**
- * The OAuth 2 authorization server (SPEC §4.4), oidc-provider 9 configured as a plain OAuth 2.1
+ * The OAuth 2 authorization server (contract §4.4), oidc-provider 9 configured as a plain OAuth 2.1
  * server for our API:
  *
  * - Issuer = PUBLIC_URL, so RFC 8414 metadata lives at `/.well-known/oauth-authorization-server`
- *   (exactly where the SPEC says); the endpoints are under `/oauth/`.
+ *   (exactly where contract §4.4 says); the endpoints are under `/oauth/`.
  * - Grants: authorization code with PKCE S256 (required of every client), refresh tokens
  *   (always issued, rotated on every use; reuse revokes the grant), device authorization
  *   (RFC 8628). Revocation (RFC 7009) and introspection (RFC 7662) of a client's own tokens.

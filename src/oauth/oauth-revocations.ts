@@ -6,7 +6,7 @@ const CHANNEL = 'oauth-revocations';
 export type Revocation = { kind: 'grant'; grantId: string } | { kind: 'token'; idHash: string };
 
 /**
- * The broadcast behind "a revoked token fails at once, everywhere" (SPEC §4.1, §4.4): whoever
+ * The broadcast behind "a revoked token fails at once, everywhere" (contract §4.1, §4.4): whoever
  * deletes a grant or an access token announces it here after the delete is committed, and every
  * instance's Bearer cache drops what it remembered of it — this one before the call returns,
  * the others when the message arrives (milliseconds on Redis).

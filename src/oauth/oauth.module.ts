@@ -24,7 +24,7 @@ import { OAuthRevocations } from './oauth-revocations.js';
 import { OAuthSubjects } from './oauth-subjects.js';
 
 /**
- * The OAuth 2 authorization server and the `bearer` credential method (SPEC §4.4): oidc-provider
+ * The OAuth 2 authorization server and the `bearer` credential method (contract §4.4): oidc-provider
  * mounted under `/oauth` (oauth-http.ts), our login and consent pages, the TypeORM adapter and
  * its prune job, the Bearer strategy, and the OAuth half of MyPage's connected applications.
  *

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ERROR_STATUS, type ErrorCode } from '../errors/error-codes.js';
 
-/** The error body of every non-2xx JSON answer (SPEC §8), for the OpenAPI document. */
+/** The error body of every non-2xx JSON answer (contract §8), for the OpenAPI document. */
 export class ErrorResponseDto {
   @ApiProperty({ example: 401 })
   statusCode: number;

@@ -7,7 +7,9 @@ import { applyOAuthDocument } from '../oauth/oauth-openapi.js';
 import { ErrorResponseDto } from './error-response.dto.js';
 
 const DESCRIPTION = `
-Portcullis guards a storage provider's REST API and WebDAV mounts.
+Portcullis guards a storage provider's REST API and WebDAV mounts. The whole contract (credentials,
+ACL rules, every error code, limits, configuration, WebDAV and OAuth) is \`docs/contract.md\` in
+the repository; this document describes the REST routes.
 
 **Errors** are JSON \`{ statusCode, error, code, message }\`; \`code\` is part of the contract.
 Every response carries an \`X-Request-Id\`.
@@ -42,7 +44,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       },
       SECURITY_SCHEMES.session,
     )
-    // The application's API key (SPEC §4.3); the matrix form `;api_key=KEY` is described with it.
+    // The application's API key (contract §4.3); the matrix form `;api_key=KEY` is described with it.
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-KEY', description: API_KEY_SCHEME_DESCRIPTION }, SECURITY_SCHEMES.apiKey)
     .build();
   // `@ApiKeyPolicy` routes: the key is ANDed with their non-session security alternatives.
@@ -70,7 +72,7 @@ export function setupSwaggerUi(app: INestApplication, document: OpenAPIObject): 
  *   (`credentials: 'omit'`): it then authenticates as those credentials only, and a 401 shows in
  *   the page instead of making the browser pop up its own password dialog (browsers prompt on a
  *   Basic challenge only for requests that include credentials);
- * - with the session (SPEC §4.6), state-changing requests need the CSRF token, which the page
+ * - with the session (contract §4.6), state-changing requests need the CSRF token, which the page
  *   reads from the readable cookie and echoes in the header: the API's double submit.
  * Swagger UI gets this as the source text of a function (@nestjs/swagger writes functions in
  * swaggerOptions into swagger-ui-init.js with toString), so it is plain browser JavaScript here,

@@ -15,7 +15,7 @@ interface PendingClaim {
 }
 
 /**
- * "Accepted at most once" (SPEC §4.5), across concurrent requests and instances. With Redis the
+ * "Accepted at most once" (contract §4.5), across concurrent requests and instances. With Redis the
  * claim is an atomic SET NX PX, and the winner also records it in the database; without Redis,
  * the primary-key insert in the shared database is the claim. Either way the record lives until
  * EXPIRE, so the set stays bounded. A store that cannot answer fails closed (503): an OTP is never

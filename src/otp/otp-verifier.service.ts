@@ -15,11 +15,11 @@ import { KeyRing, type ParsedBox } from '../crypto/secrets.js';
 import { DomainError } from '../errors/domain-error.js';
 import { CredentialEvents } from '../shared-state/credential-events.js';
 import { TaggedCache } from '../shared-state/tagged-cache.js';
-import { checkOtpTime, OtpError, otpReplayKey, type ParsedOtp, parseOtp, verifyOtpAuth } from './core/otp-token.js';
+import { checkOtpTime, OtpError, otpReplayKey, type ParsedOtp, parseOtp, verifyAsSentOrPlus } from './core/otp-token.js';
 import { OtpReplayStore } from './otp-replay.store.js';
 
 /**
- * One-time passwords `LOGIN:EXPIRE:SALT:AUTH` (SPEC §4.5). The secret is the login's Basic
+ * One-time passwords `LOGIN:EXPIRE:SALT:AUTH` (contract §4.5). The secret is the login's Basic
  * credential — a sublogin's password; an account's issued app-connection password, or its login
  * password while `legacy` — read back from its secret-box copy. Accepted at most once.
  */
@@ -61,18 +61,19 @@ export class OtpVerifier {
       throw attributeFailure(err, otp.login);
     }
     const found = await this.resolve(otp.login);
-    // Unknown logins still cost one MAC computation, like a known one.
-    const ok = verifyOtpAuth(otp, found?.secret ?? 'portcullis-no-such-login');
-    if (!found || !ok) {
+    // Unknown logins still cost the MAC computations of a known one.
+    const verified = verifyAsSentOrPlus(otp, found?.secret ?? 'portcullis-no-such-login');
+    if (!found || !verified) {
       const failure = await this.throttle.recordFailure(otp.login, otp.auth, req);
       this.audit.record({ type: 'auth.otp', outcome: 'failure', login: otp.login, accountId: found?.principal.account.id ?? null, code: 'invalid_credentials', detail: { repeats: failure.repeats }, request: req });
       // Not found may also be a disabled sublogin or a suspended customer: left to FailureOwners.
-      throw attributeFailure(new DomainError('invalid_credentials', 'invalid one-time password'), otp.login, found ? ownerOf(found.principal) : undefined);
+      throw attributeFailure(new DomainError('invalid_credentials', INVALID_OTP), otp.login, found ? ownerOf(found.principal) : undefined);
     }
-    // Valid through its EXPIRE second (checkOtpTime), so claimed until that second's end.
+    // Valid through its EXPIRE second (checkOtpTime), so claimed until that second's end. Keyed by
+    // the spelling that verified: a token sent with `+` and again with spaces is one token.
     let claimed: boolean;
     try {
-      claimed = await this.replay.claim(otpReplayKey(otp), new Date((otp.expire + 1) * 1000));
+      claimed = await this.replay.claim(otpReplayKey(verified), new Date((otp.expire + 1) * 1000));
     } catch (err) {
       throw attributeFailure(err, otp.login, ownerOf(found.principal));
     }
@@ -132,6 +133,10 @@ interface SealedCredential {
    */
   box: ParsedBox | null;
 }
+
+/** Told to every caller whose OTP does not verify, whoever the login is. */
+const INVALID_OTP =
+  "invalid one-time password (AUTH is hex MD5 of EXPIRE:SALT:PASSWORD or hex HMAC-SHA256 keyed with PASSWORD of EXPIRE:SALT, PASSWORD being the login's Basic password: a sublogin's own, or the account's external application connection password)";
 
 const messages = {
   otp_malformed: 'the one-time password is not LOGIN:EXPIRE:SALT:AUTH',

@@ -4,7 +4,7 @@ import { type BroadcastHealth, SharedState } from './shared-state.js';
 const CHANNEL = 'credentials-changed';
 
 /**
- * The broadcast behind "revocation is immediate" (SPEC §4.1): whoever changes a password,
+ * The broadcast behind "revocation is immediate" (contract §4.1): whoever changes a password,
  * a connection state, a sublogin or an account status announces the login here, and every
  * instance drops what it cached for that login.
  */

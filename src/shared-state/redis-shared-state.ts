@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import { SharedState } from './shared-state.js';
 
 /** How often this instance sends itself a heartbeat over pub/sub. */
+/** How long one command may wait for Redis's answer. */
+const COMMAND_TIMEOUT_MS = 1000;
 const HEARTBEAT_MS = 250;
 /** Broadcasts count as interrupted when no heartbeat came back for this long. */
 const HEARTBEAT_TIMEOUT_MS = 1_000;
@@ -41,7 +43,10 @@ export class RedisSharedState extends SharedState {
 
   constructor(url: string, private readonly prefix: string) {
     super();
-    this.client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    // commandTimeout: a Redis that holds the connection open but answers nothing (a partition)
+    // fails each command after a second, so callers fall back as for Redis down, instead of
+    // every request that counts a failure or claims an OTP waiting for the connection to come back.
+    this.client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
     this.client.on('error', () => undefined); // surfaced per command and by ping()
     this.heartbeatChannel = `${prefix}heartbeat:${randomUUID()}`;
   }

@@ -1,11 +1,11 @@
 /**
- * Fast state that several instances must agree on (SPEC §1): the OTP replay set, brute-force
+ * Fast state that several instances must agree on (contract §1): the OTP replay set, brute-force
  * counters, and the broadcast that invalidates caches. One port, two adapters: in-process
  * (one instance) and Redis (several instances).
  */
 /**
  * Whether broadcasts (publish/subscribe) are known to arrive here. Caches that rely on broadcast
- * invalidation ("revocation is immediate", SPEC §4.1) serve entries only while it holds (fail
+ * invalidation ("revocation is immediate", contract §4.1) serve entries only while it holds (fail
  * closed): while it does not, a change on another instance could go unheard, so every lookup goes
  * to the database. When broadcasts flow again, some may have been missed: the caches drop
  * everything and start over.

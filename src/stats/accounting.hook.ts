@@ -13,7 +13,7 @@ interface SocketMark {
 }
 
 /**
- * Accounts every request (SPEC §7): customer, sublogin, application, area, method, status, bytes
+ * Accounts every request (contract §7): customer, sublogin, application, area, method, status, bytes
  * in and out.
  *
  * Bytes are the socket's own counters: what a connection read and wrote since the previous

@@ -6,6 +6,7 @@ import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { DomainError } from '../errors/domain-error.js';
 import { ErrorResponseDto } from '../openapi/error-response.dto.js';
+import { StorageQuotaService } from '../storage/storage-quota.service.js';
 import { StorageService } from '../storage/storage.service.js';
 import { STORAGE_AREAS } from '../storage/storage.types.js';
 import { bucketStart, DAY_MS, HOUR_MS } from './core/traffic.js';
@@ -15,7 +16,7 @@ import { StatsService } from './stats.service.js';
 /** Longest range one report covers: bounded work and answer size per request. */
 const MAX_RANGE_MS = { hour: 31 * DAY_MS, day: 366 * DAY_MS } as const;
 
-/** The customer's statistics (SPEC §7). A sublogin allowed `/stat/...` sees its customer's. */
+/** The customer's statistics (contract §7). A sublogin allowed `/stat/...` sees its customer's. */
 @ApiTags('statistics')
 @AclResource('stat')
 @Auth('basic', 'bearer', 'otp', 'session')
@@ -26,6 +27,7 @@ export class StatsController {
   constructor(
     private readonly stats: StatsService,
     private readonly storage: StorageService,
+    private readonly quota: StorageQuotaService,
   ) {}
 
   @Get('traffic')
@@ -55,11 +57,22 @@ export class StatsController {
 
   @Get('storage')
   @Acl('stat', 'storage')
-  @ApiOperation({ summary: 'Bytes, files and folders stored per area (main, backup)' })
+  @ApiOperation({
+    summary: 'Bytes, files and folders stored per area (main, backup), and the storage quota',
+    description: 'Measured now. The quota covers both areas together: `usedBytes` against `quotaBytes`, `availableBytes` what may still be stored (both null when unlimited).',
+  })
   @ApiOkResponse({ type: StorageReportDto })
   async storageUsage(@CurrentPrincipal() principal: Principal): Promise<StorageReportDto> {
-    const usage = await this.storage.usage(principal.account.id);
-    return { areas: STORAGE_AREAS.map((area) => ({ area, ...usage[area] })) };
+    const accountId = principal.account.id;
+    const [usage, setting] = await Promise.all([this.storage.usage(accountId), this.quota.setting(accountId)]);
+    const usedBytes = STORAGE_AREAS.reduce((sum, area) => sum + usage[area].bytes, 0);
+    const quotaBytes = this.quota.limitOf(setting);
+    return {
+      areas: STORAGE_AREAS.map((area) => ({ area, ...usage[area] })),
+      usedBytes,
+      quotaBytes,
+      availableBytes: quotaBytes === null ? null : Math.max(0, quotaBytes - usedBytes),
+    };
   }
 
   @Get('auth')

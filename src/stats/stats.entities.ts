@@ -7,7 +7,7 @@ const bigintNumber: ValueTransformer = {
 };
 
 /**
- * Request traffic of one hour (SPEC §7 "Statistics"), one row per (customer, hour, sublogin,
+ * Request traffic of one hour (contract §7 "Statistics"), one row per (customer, hour, sublogin,
  * area, method, status). Rows are only ever added to (upsert-add), never rewritten, so several
  * instances flushing the same hour all count. '' stands for "none" in key columns: NULLs would
  * never conflict, so the upsert could not find the row to add to.

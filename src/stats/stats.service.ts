@@ -76,7 +76,7 @@ export interface AuthItem {
 }
 
 /**
- * Statistics (SPEC §7): counts every request and every authentication outcome into in-memory
+ * Statistics (contract §7): counts every request and every authentication outcome into in-memory
  * buffers, added up per hour, and writes them to the database every few seconds and at
  * shutdown. A failed write gives its batch back to the buffer, so counts are delayed, never lost
  * (short of the process dying). Reports read the hourly rows.

@@ -1,11 +1,11 @@
-import { close, constants, createReadStream, fstat, open as openFd, read, type BigIntStats, type Dirent, lstatSync } from 'node:fs';
+import { close, constants, createReadStream, fstat, futimes, open as openFd, read, type BigIntStats, type Dirent, lstatSync } from 'node:fs';
 import { lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { DomainError } from '../errors/domain-error.js';
-import { isTempName, writeFileAtomic } from './core/atomic-write.js';
-import { assertTreeFits, MAX_ABS_PATH_BYTES, MAX_SEGMENT_BYTES, normalizeUserPath, resolveInArea } from './core/storage-path.js';
+import { isTempName, StorageLimitError, writeFileAtomic } from './core/atomic-write.js';
+import { assertTreeFits, MAX_ABS_PATH_BYTES, MAX_SEGMENT_BYTES, normalizeUserPath, resolveInArea, toNfc, userNamesOf } from './core/storage-path.js';
 import { toStorageError } from './storage-errors.js';
 import type {
   ByteRange,
@@ -18,9 +18,11 @@ import type {
   TransferAccess,
   TransferOptions,
   TransferResult,
+  UsageLedger,
   WriteOptions,
   WriteResult,
 } from './storage.types.js';
+import { measure } from './usage.js';
 
 /** Default cap on the entries one listing examines (a recursive listing of a huge tree). */
 export const DEFAULT_LIST_LIMIT = 10_000;
@@ -60,6 +62,7 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 const openFdAsync = promisify(openFd);
 const fstatAsync = promisify(fstat) as (fd: number, opts: { bigint: true }) => Promise<BigIntStats>;
 const closeAsync = promisify(close);
+const futimesAsync = promisify(futimes);
 
 interface Resolved {
   canonical: string;
@@ -77,7 +80,14 @@ interface Resolved {
  * the area are refused by path resolution.
  */
 export class AreaStorage {
-  constructor(readonly root: string) {}
+  /**
+   * `ledger`: the account's quota (StorageService passes StorageQuotaService's). Writes and copies
+   * beyond it are refused (507 `quota_exceeded`, nothing stored); every change is reported to it.
+   */
+  constructor(
+    readonly root: string,
+    private readonly ledger?: UsageLedger,
+  ) {}
 
   async stat(userPath: string): Promise<StorageEntry> {
     const { canonical, abs } = await this.resolve(userPath);
@@ -118,14 +128,17 @@ export class AreaStorage {
         if (dirAbs !== abs && isGone(err)) return; // removed while we walked
         throw toStorageError(err);
       }
-      const visible = dirents.filter((d) => (d.isFile() || d.isDirectory()) && isAddressable(d.name)).sort((a, b) => compareNames(a.name, b.name));
-      for (const d of visible) {
+      // Listed by the names requests use (NFC), whatever form the disk holds them in.
+      const visible = userNamesOf(dirents.filter((d) => isAddressable(d.name)))
+        .filter(({ entry: d }) => d.isFile() || d.isDirectory())
+        .sort((a, b) => compareNames(a.name, b.name));
+      for (const { name, entry: d } of visible) {
         if (examined >= limit) {
           truncated = true;
           return;
         }
         const childAbs = path.join(dirAbs, d.name);
-        const childPath = joinUserPath(dirPath, d.name);
+        const childPath = joinUserPath(dirPath, name);
         let st: BigIntStats;
         try {
           st = await lstat(childAbs, { bigint: true });
@@ -171,18 +184,18 @@ export class AreaStorage {
     } catch (err) {
       throw toStorageError(err);
     }
-    const names = dirents
-      .filter((d) => (d.isFile() || d.isDirectory()) && isAddressable(d.name) && (everyMember || access.allows(joinUserPath(canonical, d.name))))
-      .map((d) => d.name)
-      .sort(compareNames);
+    // By the names requests use (NFC), each with its name on disk.
+    const names = userNamesOf(dirents.filter((d) => isAddressable(d.name)))
+      .filter(({ name, entry: d }) => (d.isFile() || d.isDirectory()) && (everyMember || access.allows(joinUserPath(canonical, name))))
+      .sort((a, b) => compareNames(a.name, b.name));
     const batch = Math.max(1, opts.batch ?? 64);
     async function* walk(): AsyncGenerator<StorageEntry> {
       for (let start = 0; start < names.length; start += batch) {
         const entries: StorageEntry[] = [];
-        for (const name of names.slice(start, start + batch)) {
+        for (const { name, entry: d } of names.slice(start, start + batch)) {
           let st: BigIntStats;
           try {
-            st = lstatSync(path.join(abs, name), { bigint: true });
+            st = lstatSync(path.join(abs, d.name), { bigint: true });
           } catch (err) {
             if (isGone(err)) continue; // removed since the readdir
             throw toStorageError(err);
@@ -241,15 +254,52 @@ export class AreaStorage {
     const existing = await lstatOrNull(abs);
     if (existing?.isDirectory()) throw new DomainError('conflict', 'the target is a folder');
     if (existing && opts.overwrite === false) throw new DomainError('conflict', 'the target already exists');
+    // The new content may take what is available plus what the file it replaces frees: refused
+    // up front when the announced size does not fit, cut off at that room when it streams past.
+    const quota = await this.quotaRoom(existing);
+    if (opts.expectedBytes !== undefined && opts.expectedBytes > quota.room) throw quotaExceeded(`this file may take at most ${quota.room} bytes`);
+    const maxBytes = Math.min(opts.maxBytes ?? Infinity, quota.room);
     const created = await this.ensureParent(abs, opts.createParents ?? false);
     let result;
     try {
-      result = await writeFileAtomic(abs, source, { maxBytes: opts.maxBytes, signal: opts.signal, sha256: opts.sha256 });
+      result = await writeFileAtomic(abs, source, { maxBytes, signal: opts.signal, sha256: opts.sha256, digests: opts.digests, mtime: opts.mtime, verify: opts.verify });
     } catch (err) {
       await removeCreatedDirs(created, path.dirname(abs));
+      if (err instanceof StorageLimitError && err.limit === quota.room && quota.room < (opts.maxBytes ?? Infinity)) {
+        throw quotaExceeded(`this file may take at most ${quota.room} bytes`);
+      }
       throw toStorageError(err, 'conflict');
     }
-    return { entry: await this.entryAt(canonical, abs), created: !existing, bytes: result.bytes, ...(result.sha256 === undefined ? {} : { sha256: result.sha256 }) };
+    if (quota.tracked) await this.ledger!.changed(result.bytes - quota.freed);
+    return {
+      entry: await this.entryAt(canonical, abs),
+      created: !existing,
+      bytes: result.bytes,
+      ...(result.sha256 === undefined ? {} : { sha256: result.sha256 }),
+      ...(result.digests === undefined ? {} : { digests: result.digests }),
+    };
+  }
+
+  /**
+   * Sets the modification time of a file or folder (WebDAV clients keeping their own times).
+   * Through one open descriptor, so `before` and `after` describe the same file whatever is
+   * renamed over the path meanwhile: a caller can carry what it knows of `before` to `after`.
+   */
+  async setModified(userPath: string, mtime: Date): Promise<{ before: StorageEntry; after: StorageEntry }> {
+    const { canonical, abs } = await this.resolve(userPath);
+    const fd = await openFdAsync(abs, READ_FLAGS).catch((err: unknown) => {
+      throw toStorageError(err);
+    });
+    try {
+      const before = await fstatAsync(fd, { bigint: true });
+      if (!before.isFile() && !before.isDirectory()) throw new DomainError('not_found', 'no such file or folder');
+      await futimesAsync(fd, new Date(), mtime);
+      return { before: entryOf(canonical, before), after: entryOf(canonical, await fstatAsync(fd, { bigint: true })) };
+    } catch (err) {
+      throw toStorageError(err);
+    } finally {
+      await closeAsync(fd);
+    }
   }
 
   async mkdir(userPath: string, opts: { parents?: boolean } = {}): Promise<StorageEntry> {
@@ -271,6 +321,8 @@ export class AreaStorage {
    */
   async move(fromPath: string, toPath: string, access: TransferAccess, opts: TransferOptions = {}): Promise<TransferResult> {
     const { src, dst, srcStat, dstStat } = await this.prepareTransfer(fromPath, toPath, access, opts, 'moved');
+    // Within one area a move stores nothing new; only the target it replaces is freed.
+    const freed = dstStat && (await this.tracked()) ? await bytesOf(dst.abs, dstStat) : 0;
     const created = await this.ensureParent(dst.abs, opts.createParents ?? false);
     try {
       // rename() replaces a file atomically; a folder target, or a type change, is removed first.
@@ -280,6 +332,7 @@ export class AreaStorage {
       await removeCreatedDirs(created, path.dirname(dst.abs));
       throw toStorageError(err, 'conflict');
     }
+    if (freed > 0) await this.ledger!.changed(-freed);
     return { entry: await this.entryAt(dst.canonical, dst.abs), replaced: !!dstStat };
   }
 
@@ -292,6 +345,15 @@ export class AreaStorage {
    */
   async copy(fromPath: string, toPath: string, access: TransferAccess, opts: CopyOptions = {}): Promise<TransferResult> {
     const { src, dst, srcStat, dstStat } = await this.prepareTransfer(fromPath, toPath, access, opts, 'copied');
+    // The quota, before anything is done: the copy adds the source's bytes and frees the target's.
+    const allowance = this.ledger ? await this.ledger.allowance() : undefined;
+    let added = 0;
+    if (allowance?.tracked) {
+      added = (srcStat.isFile() ? Number(srcStat.size) : opts.shallow ? 0 : (await measure(src.abs)).bytes) - (await bytesOf(dst.abs, dstStat));
+      if (added > 0 && added > allowance.available) {
+        throw quotaExceeded(`the copy needs ${added} more bytes, ${Math.max(0, allowance.available)} are available`);
+      }
+    }
     const created = await this.ensureParent(dst.abs, opts.createParents ?? false);
     try {
       if (dstStat && !(srcStat.isFile() && dstStat.isFile())) await removeTree(dst.abs, await realAreaRoot(this.root));
@@ -309,6 +371,7 @@ export class AreaStorage {
       await removeCreatedDirs(created, path.dirname(dst.abs));
       throw toStorageError(err, 'conflict');
     }
+    if (added !== 0) await this.ledger!.changed(added);
     return { entry: await this.entryAt(dst.canonical, dst.abs), replaced: !!dstStat };
   }
 
@@ -320,12 +383,31 @@ export class AreaStorage {
     const { canonical, abs } = await this.resolve(userPath);
     if (canonical === '/') throw new DomainError('path_invalid', 'the area root cannot be deleted');
     access.requireTree(canonical);
+    let freed = 0;
     try {
-      await lstat(abs);
+      const st = await lstat(abs, { bigint: true });
+      if (await this.tracked()) freed = await bytesOf(abs, st);
       await removeTree(abs, await realAreaRoot(this.root)); // fs.rm fails on a tree deeper than PATH_MAX
     } catch (err) {
       throw toStorageError(err);
     }
+    if (freed > 0) await this.ledger!.changed(-freed);
+  }
+
+  /**
+   * The room the account's quota leaves for content replacing `existing` (whose bytes it frees):
+   * Infinity without a quota. `tracked`: the change must be reported to the ledger.
+   */
+  private async quotaRoom(existing: BigIntStats | null): Promise<{ room: number; freed: number; tracked: boolean }> {
+    if (!this.ledger) return { room: Infinity, freed: 0, tracked: false };
+    const { available, tracked } = await this.ledger.allowance();
+    const freed = existing?.isFile() ? Number(existing.size) : 0;
+    return { room: Math.max(0, available + freed), freed, tracked };
+  }
+
+  /** Whether changes must be measured for the ledger (a quota applies, or a usage figure is kept). */
+  private async tracked(): Promise<boolean> {
+    return this.ledger ? (await this.ledger.allowance()).tracked : false;
   }
 
   /** Checks shared by move and copy, access first: nothing about a refused tree is looked at. */
@@ -499,11 +581,14 @@ function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A name a user could send back: listing what cannot be addressed would only produce errors. */
+/**
+ * A name a user could send back: listing what cannot be addressed would only produce errors.
+ * A name stored in another Unicode form than NFC is addressed by its NFC form (resolveInArea).
+ */
 function isAddressable(name: string): boolean {
   if (isTempName(name)) return false;
   try {
-    return normalizeUserPath(`/${name}`) === `/${name}`;
+    return normalizeUserPath(`/${name}`) === `/${toNfc(name)}`;
   } catch {
     return false;
   }
@@ -512,10 +597,10 @@ function isAddressable(name: string): boolean {
 async function copyTree(srcAbs: string, dstAbs: string, deep: boolean): Promise<void> {
   await mkdir(dstAbs);
   if (!deep) return;
-  for (const d of await readdir(srcAbs, { withFileTypes: true })) {
-    if (!isAddressable(d.name)) continue;
+  // What a listing shows is copied, under the name shown (NFC).
+  for (const { name, entry: d } of userNamesOf((await readdir(srcAbs, { withFileTypes: true })).filter((e) => isAddressable(e.name)))) {
     const from = path.join(srcAbs, d.name);
-    const to = path.join(dstAbs, d.name);
+    const to = path.join(dstAbs, name);
     if (d.isDirectory()) await copyTree(from, to, true);
     else if (d.isFile()) await writeFileAtomic(to, createReadStream(from));
   }
@@ -532,6 +617,17 @@ async function removeCreatedDirs(first: string | undefined, deepest: string): Pr
     }
     if (dir === first) return;
   }
+}
+
+/** Bytes in the file or tree at `abs` (as StorageService's report counts them); 0 for nothing. */
+async function bytesOf(abs: string, st: BigIntStats | null): Promise<number> {
+  if (!st) return 0;
+  if (st.isFile()) return Number(st.size);
+  return st.isDirectory() ? (await measure(abs)).bytes : 0;
+}
+
+function quotaExceeded(detail: string): DomainError {
+  return new DomainError('quota_exceeded', `not enough room in the account's storage quota (main and backup together): ${detail}`);
 }
 
 async function lstatOrNull(abs: string): Promise<BigIntStats | null> {

@@ -3,7 +3,7 @@ import { StorageLimitError } from './core/atomic-write.js';
 import { StoragePathError } from './core/storage-path.js';
 
 /**
- * Turns what the storage core and the filesystem throw into contract errors (SPEC §8).
+ * Turns what the storage core and the filesystem throw into contract errors (contract §8).
  * `missing` says what an absent entry means for the operation at hand: `not_found` when the
  * target itself is looked up, `conflict` when a missing parent stops a write (as WebDAV's 409).
  * Errors with no client meaning (EACCES, EIO, ...) are rethrown as they are: they are ours to

@@ -1,12 +1,15 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Dirent } from 'node:fs';
-import { lstat, mkdir, readdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import type { AppConfig } from '../config/config.js';
 import { AreaStorage } from './area-storage.js';
-import { isTempName, removeStaleTempFiles } from './core/atomic-write.js';
-import { type AreaUsage, STORAGE_AREAS, type StorageAreaName } from './storage.types.js';
+import { removeStaleTempFiles } from './core/atomic-write.js';
+import { StorageQuotaService } from './storage-quota.service.js';
+import type { AreaUsage, StorageAreaName, UsageLedger } from './storage.types.js';
+import { areaRootOf } from './usage.js';
+
+export { measure } from './usage.js';
 
 /**
  * Upload temp files older than this are crash leftovers. Far above any pause between two chunks
@@ -15,12 +18,10 @@ import { type AreaUsage, STORAGE_AREAS, type StorageAreaName } from './storage.t
  */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 
-// Account ids are UUIDs; anything else would be a bug, and must never become a path.
-const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-
 /**
  * File storage under STORAGE_DIR: `<STORAGE_DIR>/<account id>/<area>/`, each created on first
- * use. `area()` hands out an AreaStorage for one account's area; all path checks happen there.
+ * use. `area()` hands out an AreaStorage for one account's area; all path checks happen there,
+ * and its writes are checked against the account's quota (StorageQuotaService).
  */
 @Injectable()
 export class StorageService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -31,7 +32,10 @@ export class StorageService implements OnApplicationBootstrap, BeforeApplication
   /** Uploads under way (see onApplicationShutdown). */
   private readonly writes = new Set<Promise<unknown>>();
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly quota: StorageQuotaService,
+  ) {
     this.root = path.resolve(config.storageDir);
     this.maxUploadBytes = config.maxUploadBytes;
   }
@@ -62,20 +66,15 @@ export class StorageService implements OnApplicationBootstrap, BeforeApplication
   }
 
   area(accountId: string, area: StorageAreaName): AreaStorage {
-    return new TrackedAreaStorage(this.areaRoot(accountId, area), this.writes);
+    return new TrackedAreaStorage(areaRootOf(this.root, accountId, area), this.writes, this.quota.ledger(accountId));
   }
 
-  /** Bytes, files and folders stored per area (temp files not counted; links not followed). */
-  async usage(accountId: string): Promise<Record<StorageAreaName, AreaUsage>> {
-    const out = {} as Record<StorageAreaName, AreaUsage>;
-    for (const area of STORAGE_AREAS) out[area] = await measure(this.areaRoot(accountId, area));
-    return out;
-  }
-
-  private areaRoot(accountId: string, area: StorageAreaName): string {
-    if (!ACCOUNT_ID.test(accountId)) throw new Error('invalid account id for storage');
-    if (!STORAGE_AREAS.includes(area)) throw new Error('invalid storage area');
-    return path.join(this.root, accountId, area);
+  /**
+   * Bytes, files and folders stored per area (temp files not counted; links not followed),
+   * walked now; the total becomes the account's usage figure (StorageQuotaService).
+   */
+  usage(accountId: string): Promise<Record<StorageAreaName, AreaUsage>> {
+    return this.quota.measureAccount(accountId);
   }
 }
 
@@ -84,8 +83,9 @@ class TrackedAreaStorage extends AreaStorage {
   constructor(
     root: string,
     private readonly inFlight: Set<Promise<unknown>>,
+    ledger: UsageLedger,
   ) {
-    super(root);
+    super(root, ledger);
   }
 
   override write(...args: Parameters<AreaStorage['write']>): ReturnType<AreaStorage['write']> {
@@ -95,43 +95,4 @@ class TrackedAreaStorage extends AreaStorage {
     writing.then(settled, settled);
     return writing;
   }
-}
-
-/**
- * Walks an area. What cannot be opened is skipped, not an error: a folder deeper than PATH_MAX
- * (ENAMETOOLONG: left by older versions, or made on disk) or a link loop (ELOOP; links are not
- * followed, so only a folder swapped for one meanwhile) is counted as a folder, its contents not.
- * The report then shows what can be reached, which is also what the customer can address; only
- * errors that are ours to fix (EACCES, EIO) fail it.
- */
-export async function measure(root: string): Promise<AreaUsage> {
-  const usage: AreaUsage = { bytes: 0, files: 0, folders: 0 };
-  const pending = [root];
-  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
-    let dirents: Dirent[];
-    try {
-      dirents = await readdir(dir, { withFileTypes: true });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue; // no area yet, or removed meanwhile
-      if (code === 'ENAMETOOLONG' || code === 'ELOOP') continue; // cannot be opened: see above
-      throw err;
-    }
-    for (const d of dirents) {
-      if (isTempName(d.name)) continue;
-      const p = path.join(dir, d.name);
-      if (d.isDirectory()) {
-        usage.folders++;
-        pending.push(p);
-      } else if (d.isFile()) {
-        try {
-          usage.bytes += (await lstat(p)).size;
-          usage.files++;
-        } catch {
-          // removed meanwhile
-        }
-      }
-    }
-  }
-  return usage;
 }

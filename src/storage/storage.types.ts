@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
+import type { DigestName } from './core/atomic-write.js';
 
-/** The storage areas of an account (SPEC §5): `main` (file API, /dav/, /v2/dav/) and `backup` (/backup/). */
+/** The storage areas of an account (contract §5): `main` (file API, /dav/, /v2/dav/) and `backup` (/backup/). */
 export const STORAGE_AREAS = ['main', 'backup'] as const;
 export type StorageAreaName = (typeof STORAGE_AREAS)[number];
 
@@ -8,7 +9,7 @@ export type EntryType = 'file' | 'directory';
 
 /**
  * Who may do one action (read, write, delete, list...) on which members of a tree, decided for
- * each member as its own request path would be (SPEC §6). Storage operations that act on a tree
+ * each member as its own request path would be (contract §6). Storage operations that act on a tree
  * take one as an argument, so no recursive operation can be written without deciding access;
  * the caller builds it for the principal and the action (AclService.memberAccess).
  */
@@ -93,10 +94,22 @@ export interface ReadHandle {
 export interface WriteOptions {
   /** Refuse (413 `payload_too_large`, nothing changed) once the content exceeds this. */
   maxBytes?: number;
+  /**
+   * The size the client announced (Content-Length): when it would not fit the account's quota
+   * the write is refused (507 `quota_exceeded`) before a byte is read. Without it, the content
+   * is cut off at the quota all the same.
+   */
+  expectedBytes?: number;
   /** Aborting before the final rename leaves the target untouched. */
   signal?: AbortSignal;
   /** Compute the content's SHA-256 on the way through (off by default: ~1.6 s of CPU per GiB). */
   sha256?: boolean;
+  /** Digests to compute on the way through (see AtomicWriteOptions.digests), in `WriteResult.digests`. */
+  digests?: readonly DigestName[];
+  /** Modification time the new file gets (it appears with it: set before the rename). */
+  mtime?: Date;
+  /** Throwing refuses the upload before it replaces anything (see AtomicWriteOptions.verify). */
+  verify?: (result: { bytes: number; digests?: Partial<Record<DigestName, string>> }) => void;
   /** Create missing parent folders (file API) instead of answering 409 (WebDAV). */
   createParents?: boolean;
   /** Replace an existing file (default true); false answers 409 when the target exists. */
@@ -110,6 +123,8 @@ export interface WriteResult {
   bytes: number;
   /** Only when asked for (`WriteOptions.sha256`). */
   sha256?: string;
+  /** Only those asked for (`WriteOptions.digests`), hex. */
+  digests?: Partial<Record<DigestName, string>>;
 }
 
 export interface TransferOptions {
@@ -133,4 +148,20 @@ export interface AreaUsage {
   bytes: number;
   files: number;
   folders: number;
+}
+
+/**
+ * The account's storage quota as an AreaStorage sees it (StorageQuotaService): one figure for
+ * the main and backup areas together. Writes and copies are refused (507 `quota_exceeded`)
+ * beyond `available`; every change is reported with `changed`.
+ */
+export interface UsageLedger {
+  /**
+   * `available`: bytes the account may still add (Infinity without a quota; below 0 when it is
+   * over a lowered quota). `tracked`: whether a usage figure is kept, so that what a tree
+   * operation adds or frees must be measured and reported.
+   */
+  allowance(): Promise<{ available: number; tracked: boolean }>;
+  /** Bytes added (positive) or freed (negative). Never fails: a lost change is corrected by the next measurement. */
+  changed(bytes: number): Promise<void>;
 }

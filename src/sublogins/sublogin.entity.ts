@@ -2,7 +2,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typ
 import { Account } from '../accounts/account.entity.js';
 import { InstantColumn } from '../database/columns.js';
 
-/** `^[a-z0-9][a-z0-9_.]{0,31}$`: the part after `customer-` in a sublogin's login (SPEC §3). */
+/** `^[a-z0-9][a-z0-9_.]{0,31}$`: the part after `customer-` in a sublogin's login (contract §3). */
 export const SUBLOGIN_NAME_PATTERN = /^[a-z0-9][a-z0-9_.]{0,31}$/;
 
 /** A sublogin's login: the customer's login, `-`, the name. Account logins have no `-`, so the two never collide. */
@@ -12,7 +12,7 @@ export function subloginLogin(customerLogin: string, name: string): string {
 
 /**
  * A limited identity acting on its customer's resources, only as far as its ACL rules allow
- * (SPEC §3, §6). Authenticates with its own password (Basic, OTP) while enabled.
+ * (contract §3, §6). Authenticates with its own password (Basic, OTP) while enabled.
  */
 @Entity('sublogins')
 @Index(['accountId', 'name'], { unique: true })
@@ -39,7 +39,7 @@ export class Sublogin {
   @Column({ name: 'password_hash', type: 'varchar', length: 255 })
   passwordHash: string;
 
-  /** Secret-box copy of the password: OTP recomputes its MAC with the plain password (SPEC §4.5). */
+  /** Secret-box copy of the password: OTP recomputes its MAC with the plain password (contract §4.5). */
   @Column({ name: 'password_box', type: 'text' })
   passwordBox: string;
 

@@ -46,7 +46,7 @@ const bodyName = (req: FastifyRequest) => aclSpecificOf((req.body as { name?: un
 const queryName = (req: FastifyRequest) => aclSpecificOf((req.query as { name?: unknown } | undefined)?.name);
 
 /**
- * A customer's sublogins and their ACL rules (SPEC §7). Meant for full logins; a sublogin gets
+ * A customer's sublogins and their ACL rules (contract §7). Meant for full logins; a sublogin gets
  * `acl_denied` unless its own rules allow `/sublogin/...`, and even then manages only sublogins
  * within its own rights, grants only those, and never changes itself (SubloginsService.target).
  */

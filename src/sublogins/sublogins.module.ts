@@ -23,7 +23,7 @@ import { SubloginsService } from './sublogins.service.js';
 })
 export class SubloginsModule {
   constructor() {
-    // Successful sublogin authentications record when and from where (SPEC §4.1), shown in `list`.
+    // Successful sublogin authentications record when and from where (contract §4.1), shown in `list`.
     LastUseService.register('sublogin', Sublogin, 'id');
   }
 }

@@ -58,12 +58,12 @@ const MAX_PASSWORD = 1024;
 const INSERT_CHUNK = 500;
 
 /**
- * Sublogins of a customer and their ACL rules (SPEC §3, §6, §7). Every change is audited and
+ * Sublogins of a customer and their ACL rules (contract §3, §6, §7). Every change is audited and
  * announced on CredentialEvents, so verification caches and ACL caches on every instance drop
  * the sublogin at once. Passwords are stored as argon2id plus a secret-box copy (OTP needs the
  * plain password); neither leaves this service.
  *
- * No escalation through sublogin management (SPEC §10 on §7): a full login (no sublogin, no
+ * No escalation through sublogin management (contract §7.4): a full login (no sublogin, no
  * scopes) manages every sublogin of its account. A limited actor — a sublogin whose rules allow
  * `/sublogin/...`, or an OAuth token (scopes ∩ the granting user's rules) — grants only rights it
  * holds (`403 sublogin_escalation`), reads, changes or deletes only sublogins whose rules are within
@@ -323,7 +323,7 @@ const SELF_REFUSED: Partial<Record<SubloginAction, string>> = {
   'replace-rules': 'replace its own rules',
 };
 
-/** A full login acts with every right of its account (SPEC §6); a sublogin or a token is limited. */
+/** A full login acts with every right of its account (contract §6); a sublogin or a token is limited. */
 function isFullLogin(p: Principal): boolean {
   return p.sublogin === null && p.scopes === null;
 }

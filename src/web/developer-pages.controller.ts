@@ -16,7 +16,7 @@ import { Page, SeeOther, type WebResult } from './web-result.js';
 
 const uuid = new ParseUUIDPipe({ version: '4' });
 
-/** A developer's applications in the browser (SPEC §4.3, §7): register, follow the review, fetch and rotate the key. */
+/** A developer's applications in the browser (contract §4.3, §7): register, follow the review, fetch and rotate the key. */
 @WebPages()
 @Auth('session')
 @Controller('developer')

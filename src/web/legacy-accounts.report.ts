@@ -8,7 +8,7 @@ import { AppConnection } from '../accounts/app-connection.entity.js';
 export type LegacyConnection = AppConnection & { account: Account };
 
 /**
- * The legacy-cutoff view (SPEC §4.2): accounts whose app connection is still `legacy`, so Basic
+ * The legacy-cutoff view (contract §4.2): accounts whose app connection is still `legacy`, so Basic
  * still takes their login password, most recently used first — the ones to move to an issued
  * password before Basic with login passwords is switched off. Never-used ones come last.
  */

@@ -22,7 +22,7 @@ import { Page, SeeOther, type WebResult } from './web-result.js';
 const uuid = new ParseUUIDPipe({ version: '4' });
 
 /**
- * MyPage in the browser (SPEC §7): the same actions as `/api/me`, by form posts to the same
+ * MyPage in the browser (contract §7): the same actions as `/api/me`, by form posts to the same
  * services, with the same audit records.
  */
 @WebPages()
@@ -36,7 +36,7 @@ export class MyPagePagesController {
     private readonly sublogins: SubloginsService,
     private readonly audit: AuditService,
     private readonly sessions: SessionsService,
-    // The OAuth module's grants (SPEC §4.4); absent, only API-key use and blocks are listed.
+    // The OAuth module's grants (contract §4.4); absent, only API-key use and blocks are listed.
     @Optional() private readonly authorized?: AuthorizedApplications,
   ) {}
 

@@ -22,6 +22,7 @@ const NOTICES = {
   'account-created': 'The account was created.',
   'account-suspended': 'The account is suspended: it and its sublogins authenticate nowhere.',
   'account-unsuspended': 'The account is active again.',
+  'quota-saved': 'The storage quota was saved. It applies at once.',
 } as const;
 
 export type NoticeKey = keyof typeof NOTICES;

@@ -14,6 +14,9 @@ import { SessionsService } from '../auth/sessions.service.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { DomainError } from '../errors/domain-error.js';
+import { MAX_QUOTA_BYTES } from '../admin/dto/quota.dto.js';
+import { StorageQuotaService } from '../storage/storage-quota.service.js';
+import { parseQuotaInput } from './core/quota-input.js';
 import { type FormBody, formFields, validateAs } from './forms.js';
 import { LegacyAccountsReport } from './legacy-accounts.report.js';
 import { noticeText } from './notices.js';
@@ -49,7 +52,7 @@ function utc(value: string | undefined): string | undefined {
 }
 
 /**
- * Operator pages (SPEC §7): the review queue, accounts (create, import with registeredAt,
+ * Operator pages (contract §7): the review queue, accounts (create, import with registeredAt,
  * suspend), the audit log with filters, and the legacy-cutoff view. The same services and audit
  * records as `/api/admin`.
  */
@@ -63,6 +66,7 @@ export class OperatorPagesController {
     private readonly audit: AuditService,
     private readonly legacy: LegacyAccountsReport,
     private readonly sessions: SessionsService,
+    private readonly quotas: StorageQuotaService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -132,6 +136,19 @@ export class OperatorPagesController {
     return this.setStatus(id, 'active', operator, req);
   }
 
+  /** As `PUT`/`DELETE /api/admin/accounts/{id}/quota`: empty field = the default, `unlimited`, or a size. */
+  @Post('accounts/:id/quota')
+  async setQuota(@Param('id', uuid) id: string, @CurrentPrincipal() operator: Principal, @Body() body: FormBody, @Req() req: FastifyRequest): Promise<WebResult> {
+    const value = formFields(body).quota ?? '';
+    const account = await this.accounts.get(id);
+    const setting = parseQuotaInput(value, MAX_QUOTA_BYTES);
+    if (typeof setting === 'string') return new Page(await this.accountsPage(operator, undefined, 0, { quotaForm: { accountId: id, value, problems: [setting] } }), 400);
+    await this.quotas.setSetting(id, setting);
+    // As AdminAccountsController.setQuota / resetQuota record it.
+    this.audit.record({ type: 'admin.account.quota', outcome: 'info', login: account.login, accountId: id, actor: operator.account.login, detail: setting.kind === 'bytes' ? { setting: 'bytes', bytes: setting.bytes } : { setting: setting.kind }, request: req });
+    return new SeeOther('/operator/accounts?notice=quota-saved');
+  }
+
   @Get('audit')
   async auditLog(@CurrentPrincipal() p: Principal, @Query() query: FormBody): Promise<WebResult> {
     const q = formFields(query);
@@ -182,6 +199,20 @@ export class OperatorPagesController {
   private async accountsPage(p: Principal, status: unknown, offset: number, extra: Partial<OperatorAccountsView>) {
     const s = status === 'active' || status === 'suspended' ? status : undefined;
     const { items, total } = await this.accounts.list(offset, PAGE_SIZE, s);
-    return operatorAccountsPage({ viewer: viewerOf(p, this.sessions), accounts: items, total, offset, limit: PAGE_SIZE, status: s, legacyCutoff: this.config.legacyBasicCutoff, ...extra });
+    const ids = items.map((a) => a.id);
+    const [quotas, usage] = await Promise.all([this.quotas.settings(ids), this.quotas.knownUsage(ids)]);
+    return operatorAccountsPage({
+      viewer: viewerOf(p, this.sessions),
+      accounts: items,
+      total,
+      offset,
+      limit: PAGE_SIZE,
+      status: s,
+      legacyCutoff: this.config.legacyBasicCutoff,
+      quotas,
+      usage,
+      defaultQuotaBytes: this.quotas.defaultQuotaBytes,
+      ...extra,
+    });
   }
 }

@@ -18,7 +18,7 @@ import { signInPage } from './views/sign-in.view.js';
 import { WebPages } from './web-pages.decorator.js';
 import { Page, SeeOther, type WebResult } from './web-result.js';
 
-/** Sign in and out in the browser: the same sessions and cookies as `POST /auth/login` (SPEC §4.6). */
+/** Sign in and out in the browser: the same sessions and cookies as `POST /auth/login` (contract §4.6). */
 @WebPages()
 @Controller()
 export class SessionPagesController {

@@ -18,7 +18,7 @@ import { Page, SeeOther, type WebResult } from './web-result.js';
 const PAGE_SIZE = 50;
 
 /**
- * The customer's sublogins in the browser (SPEC §6, §7): list, create (a generated password is
+ * The customer's sublogins in the browser (contract §6, §7): list, create (a generated password is
  * shown once), enable/disable, new password, delete, the rule editor (one rule per line) and
  * "explain this path" — the same SubloginsService and AclService.explain as `/api/sublogin`.
  * Sessions belong to full logins, so the ACL's `/sublogin/...` rules have nothing to decide here,

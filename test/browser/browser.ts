@@ -23,11 +23,21 @@ export function newContext(browser: Browser): Promise<BrowserContext> {
   return browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
 }
 
-/** Saves a full-page screenshot, or one of an element, as docs/screenshots/<name>.png (linked from the README). */
-export async function screenshot(target: Page | Locator, name: string): Promise<void> {
+/**
+ * Only when asked (UPDATE_SCREENSHOTS=1): a plain run of the browser tests leaves the committed
+ * screenshots alone, so it makes no binary diff.
+ */
+export const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+
+/**
+ * Saves a full-page screenshot (or of the window only, `fullPage: false`), or one of an element,
+ * as docs/screenshots/<name>.png (linked from the README), when UPDATE_SCREENSHOTS=1.
+ */
+export async function screenshot(target: Page | Locator, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  if (!UPDATE_SCREENSHOTS) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, `${name}.png`);
-  if ('goto' in target) await target.screenshot({ path, fullPage: true });
+  if ('goto' in target) await target.screenshot({ path, fullPage: options.fullPage ?? true });
   else await target.screenshot({ path });
 }
 

@@ -5,7 +5,7 @@ import { approvedApplication, type TestApplication } from '../support/api-key.js
 import { oauthApplication, tokensFor } from '../support/oauth.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import type { TestEnv } from '../support/test-env.js';
-import { launchBrowser, newContext, SCREENSHOTS, screenshot } from './browser.js';
+import { launchBrowser, newContext, screenshot } from './browser.js';
 
 /** Fills one scheme's block of the "Available authorizations" dialog and presses its Authorize. */
 async function authorize(page: Page, scheme: string, values: string[]): Promise<void> {
@@ -67,7 +67,7 @@ describe('Swagger UI at /docs in Chromium', () => {
 
   it('authorizes with Basic and an API key, and "Try it out" succeeds for whoami, file/list and stat/traffic', async () => {
     const page = await openDocs();
-    await page.screenshot({ path: `${SCREENSHOTS}/swagger-ui.png` });
+    await screenshot(page, 'swagger-ui', { fullPage: false });
     // Tall enough for the whole "Available authorizations" dialog in its screenshot.
     await page.setViewportSize({ width: 1200, height: 2000 });
     await authorize(page, 'basic', ['alice', 'alice-password']);
@@ -86,6 +86,33 @@ describe('Swagger UI at /docs in Chromium', () => {
     const traffic = await execute(page, 'StatsController_traffic', 'statistics');
     expect(traffic.status).toBe(200);
     expect(JSON.parse(traffic.body)).toMatchObject({ granularity: 'hour' });
+  });
+
+  it('"Try it out" on GET /api/file/list fills in no example: a new user\'s first listing shows their files', async () => {
+    const basic = `Basic ${Buffer.from('alice:alice-password').toString('base64')}`;
+    const put = await fetch(`${t.url}/api/file/upload?path=/welcome.txt`, { method: 'PUT', headers: { authorization: basic, 'x-api-key': app.key, 'content-type': 'application/octet-stream' }, body: 'hello' });
+    expect(put.status).toBe(201);
+    const page = await openDocs();
+    await authorize(page, 'basic', ['alice', 'alice-password']);
+    await authorize(page, 'api_key', [app.key]);
+    await closeDialog(page);
+
+    const op = page.locator('#operations-files-FilesController_list');
+    await op.locator('.opblock-summary').click();
+    await op.locator('button.try-out__btn', { hasText: 'Try it out' }).click();
+    const input = (name: string) => op.locator(`tr[data-param-name="${name}"][data-param-in="query"] input`);
+    // Examples (`name,size`, `*.pdf`) are in the descriptions, not in the inputs…
+    await expect.poll(() => op.locator('tr[data-param-name="filter_full_name"]').innerText()).toContain('*.pdf');
+    expect(await input('fields').inputValue()).toBe('');
+    expect(await input('filter_full_name').inputValue()).toBe('');
+    // …and the one input filled is path, with its default (what leaving it out means).
+    expect(await input('path').inputValue()).toBe('/');
+
+    const list = await execute(page, 'FilesController_list', 'files');
+    expect(list.status).toBe(200);
+    expect(JSON.parse(list.body).items.map((e: { name: string }) => e.name)).toContain('welcome.txt');
+    const url = await op.locator('.request-url pre').innerText();
+    expect(url).not.toMatch(/fields=|filter_full_name=/);
   });
 
   it('authorizes with a one-time password (sent as ?otp=), accepted once', async () => {

@@ -4,7 +4,7 @@ import { CredentialEvents } from '../../src/shared-state/credential-events.js';
 import type { TestApp } from '../support/test-app.js';
 
 /**
- * "Revocation is immediate" across instances (SPEC §4.1), observed where it happens. A change on
+ * "Revocation is immediate" across instances (contract §4.1), observed where it happens. A change on
  * instance A reaches instance B as a broadcast (Redis pub/sub); B drops what it cached, then its
  * next request goes to the database. The cluster's instances run in the test's process, so the
  * test listens on B's own broadcast receivers: the promises below settle when B has *heard and

@@ -4,7 +4,7 @@ import { createTestEnv, type TestEnv } from '../support/test-env.js';
 
 /**
  * Several instances of the service sharing one fresh PostgreSQL database and one Redis key
- * prefix, as behind a load balancer (SPEC §9). Fails loudly when the servers are not configured.
+ * prefix, as behind a load balancer (contract §9). Fails loudly when the servers are not configured.
  */
 export async function startCluster(size: number, extraEnv: Record<string, string> = {}): Promise<{ nodes: TestApp[]; env: TestEnv; stop(): Promise<void> }> {
   if (!process.env.PORTCULLIS_TEST_POSTGRES || !process.env.PORTCULLIS_TEST_REDIS) {

@@ -5,7 +5,7 @@ import { startCluster } from './cluster.js';
 const LOCKINFO =
   '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>cluster test</D:owner></D:lockinfo>';
 
-/** WebDAV locks live in the database: every instance sees every lock (SPEC §7, §9). */
+/** WebDAV locks live in the database: every instance sees every lock (contract §7, §9). */
 describe('WebDAV locks across two instances on PostgreSQL + Redis', () => {
   let cluster: Awaited<ReturnType<typeof startCluster>>;
   const auth = { authorization: basicHeader('davroamer', 'davroamer-login-pw') };

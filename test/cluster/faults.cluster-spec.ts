@@ -12,7 +12,7 @@ import { createTestEnv, type TestEnv } from '../support/test-env.js';
 import { credentialChangeHeard } from './broadcasts.js';
 
 /**
- * Faults of the shared servers while instances run (SPEC §9). Redis: our own redis-server,
+ * Faults of the shared servers while instances run (contract §9). Redis: our own redis-server,
  * stopped and started again under two instances on one PostgreSQL database (never the machine's
  * shared Redis). PostgreSQL: reached through a TCP relay that the test cuts (never the shared
  * server itself).
@@ -24,7 +24,8 @@ import { credentialChangeHeard } from './broadcasts.js';
  *   while it may go unheard, and drop everything when it is back; changes take effect at once
  *   everywhere because every lookup goes to the database.
  * - Throttling: falls back to per-instance counters (limits hold per instance).
- * - /ready: 503 (sharedState false), so the outage shows.
+ * - /ready: 200 with sharedState false. The outage shows in the body, but no instance leaves the
+ *   rotation: every one would, and all of the above keeps working without Redis.
  */
 describe('Redis stopped mid-run, under two instances', () => {
   let redis: OwnRedis;
@@ -83,13 +84,16 @@ describe('Redis stopped mid-run, under two instances', () => {
     expect(live(a) && live(b)).toBe(true);
   });
 
-  it('with Redis down: OTP fails closed, caches serve nothing, changes on A hold on B at once', async () => {
+  it('with Redis down: both stay ready, OTP fails closed, caches serve nothing, changes on A hold on B at once', async () => {
     await redis.stop();
     await expect.poll(() => live(a) || live(b), { timeout: 3_000, interval: 20 }).toBe(false);
 
-    const ready = await rawRequest(`${b.url}/ready`);
-    expect(ready.status).toBe(503);
-    expect(ready.body).toMatchObject({ database: true, sharedState: false });
+    // Ready (200): the outage is in the body, and neither instance leaves the rotation.
+    for (const t of [a, b]) {
+      const ready = await rawRequest(`${t.url}/ready`);
+      expect(ready.status).toBe(200);
+      expect(ready.body).toEqual({ status: 'ready', database: true, storage: true, sharedState: false });
+    }
 
     // OTP: refused, never accepted without its claim.
     for (const t of [a, b]) {
@@ -159,6 +163,56 @@ describe('Redis stopped mid-run, under two instances', () => {
     await heard;
     expect((await whoami(b, 'issued', p2)).status).toBe(401);
     expect((await whoami(b, 'issued', p3)).status).toBe(200);
+  });
+});
+
+describe('Redis not answering (a partition) under a running instance', () => {
+  let proxy: TcpProxy;
+  let env: TestEnv;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    const redisBase = process.env.PORTCULLIS_TEST_REDIS;
+    if (!process.env.PORTCULLIS_TEST_POSTGRES || !redisBase) throw new Error('fault tests need PORTCULLIS_TEST_POSTGRES and PORTCULLIS_TEST_REDIS (see .ci/run)');
+    // The shared Redis through a relay that the test stalls (only this app's connections).
+    const server = new URL(redisBase);
+    proxy = await new TcpProxy({ host: server.hostname, port: Number(server.port || 6379) }).open();
+    env = await createTestEnv();
+    const viaProxy = new URL(env.env.REDIS_URL!);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    app = await startApp({ ...env.env, REDIS_URL: viaProxy.toString() });
+  });
+  afterAll(async () => {
+    proxy?.resume();
+    await app?.close();
+    await proxy?.cut();
+    await env?.dispose();
+  });
+
+  it('keeps serving Basic while Redis holds its connections open and answers nothing', async () => {
+    const admin = await app.admin();
+    expect((await admin.post('/api/admin/accounts', { json: { login: 'stalled', password: 'stalled-password', email: 's@example.com', registeredAt: '2020-01-01T00:00:00Z' } })).status).toBe(201);
+    proxy.stall();
+    try {
+      // The throttle's counters and the OTP claims cannot reach Redis: they fall back (or refuse)
+      // once a command times out, rather than wait for the connection to come back.
+      expect((await rawRequest(`${app.url}/api/whoami`, { headers: { authorization: basicHeader('stalled', 'stalled-password') } })).status).toBe(200);
+      expect((await rawRequest(`${app.url}/api/whoami`, { headers: { authorization: basicHeader('stalled', 'wrong-password') } })).status).toBe(401);
+    } finally {
+      proxy.resume();
+    }
+    await expect.poll(async () => (await rawRequest(`${app.url}/ready`)).body.sharedState, { timeout: 10_000, interval: 100 }).toBe(true);
+  });
+
+  it('answers /ready 200 with sharedState false instead of waiting for Redis', async () => {
+    expect((await rawRequest(`${app.url}/ready`)).body).toEqual({ status: 'ready', database: true, storage: true, sharedState: true });
+    proxy.stall();
+    const stalled = await rawRequest(`${app.url}/ready`);
+    expect(stalled.status).toBe(200);
+    expect(stalled.body).toEqual({ status: 'ready', database: true, storage: true, sharedState: false });
+    proxy.resume();
+    await expect.poll(async () => (await rawRequest(`${app.url}/ready`)).body.sharedState, { timeout: 10_000, interval: 100 }).toBe(true);
   });
 });
 

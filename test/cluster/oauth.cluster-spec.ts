@@ -6,7 +6,7 @@ import { authorize, oauthApplication, type OAuthTestApp, oauthPost, REDIRECT_URI
 import { revocationHeard } from './broadcasts.js';
 import { startCluster } from './cluster.js';
 
-/** OAuth on two instances sharing PostgreSQL and Redis (SPEC §9): one authorization server, wherever a request lands. */
+/** OAuth on two instances sharing PostgreSQL and Redis (contract §9): one authorization server, wherever a request lands. */
 describe('OAuth across two instances', () => {
   let cluster: Awaited<ReturnType<typeof startCluster>>;
   let user: HttpClient;

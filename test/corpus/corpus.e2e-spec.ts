@@ -12,7 +12,7 @@ import { type RawHttpResponse, sendRaw } from './support/raw-http.js';
 import { snapshotState, type StateSnapshot } from './support/state.js';
 
 /**
- * The hostile-input corpus (SPEC §8): every case in `data/*.jsonl` is sent as raw bytes to the
+ * The hostile-input corpus (contract §8): every case in `data/*.jsonl` is sent as raw bytes to the
  * real service and must get exactly the status and error code it states, never a 5xx. Around
  * the cases: a snapshot of the storage tree and of every non-activity table before and after
  * (hostile input changes no state), and the legitimate flows afterwards (it broke nothing).
@@ -162,13 +162,15 @@ describe('hostile-input corpus', () => {
         const [status, code] = c.expect as [number, string | string[] | null];
         expect(got.status, said).toBe(status);
         if (code !== null) {
-          // The contract's error shape (SPEC §8), with the code the case names.
+          // The contract's error shape (contract §8), with the code the case names.
           expect(Array.isArray(code) ? code : [code], said).toContain(got.json?.code);
           expect(Object.keys(got.json).sort(), said).toEqual(expect.arrayContaining(ERROR_SHAPE));
           expect(got.json.statusCode, said).toBe(got.status);
         }
         if (c.expectJson) expect(got.json, said).toMatchObject(templateDeep(c.expectJson, vars) as object);
         if (!c.bare) expect(got.headers['x-request-id'], `${c.id}: every answer has a request id`).toBeTruthy();
+        // RFC 9110 §11.6.1: a 401 names the ways in (issue 16).
+        if (got.status === 401) expect(got.headers['www-authenticate'], `${c.id}: every 401 carries WWW-Authenticate`).toBeTruthy();
       });
     });
   }
@@ -196,6 +198,7 @@ describe('hostile-input corpus', () => {
         fc.asyncProperty(otpText, async (otp) => {
           const r = await get(`/api/whoami?otp=${encodeURIComponent(otp)}`);
           expect(r.status, otp).toBe(401);
+          expect(r.headers['www-authenticate'], otp).toBeTruthy();
           expect(['otp_malformed', 'otp_expired', 'otp_too_long', 'invalid_credentials'], `${otp} → ${r.json?.code}`).toContain(r.json?.code);
         }),
         runs,

@@ -31,7 +31,7 @@ describe('AclGuard on the real app (sublogins authenticated with Basic)', () => 
   let alice: HttpClient;
   let apiKey: string;
 
-  // Basic on /api/sublogin needs an application's API key (SPEC §4.3).
+  // Basic on /api/sublogin needs an application's API key (contract §4.3).
   const asSub = (name: string) => ({ basic: [`alice-${name}`, `${name}-password-1`] as [string, string], headers: { 'x-api-key': apiKey } });
   const setRules = async (name: string, rules: Rule[]) => expect((await alice.put('/api/sublogin/rules', { json: { name, rules } })).status).toBe(200);
 

@@ -18,7 +18,7 @@ const HEX32 = /^[0-9A-F]{32}$/;
 const UNKNOWN_KEY = '0123456789ABCDEF0123456789ABCDEF';
 
 /**
- * Applications and API keys (SPEC §4.3) on the real app: the developer's and the operator's
+ * Applications and API keys (contract §4.3) on the real app: the developer's and the operator's
  * lifecycle, every way a key may be sent and every refusal, per-user blocks, and that no key
  * reaches a log line or an audit record. The app logs to memory here, so the logs can be read.
  */

@@ -32,8 +32,8 @@ describe('HTTP Basic and the external application connection', () => {
   it('challenges a request without credentials (non-preemptive clients retry with them)', async () => {
     const res = await rawRequest(`${t.url}/api/whoami`);
     expect(res.status).toBe(401);
-    // SPEC §4.1: where a route also accepts Bearer, its challenge is added.
-    expect(res.headers['www-authenticate']).toBe('Basic realm="Portcullis", charset="UTF-8", Bearer realm="Portcullis"');
+    // contract §4.1: where a route also accepts Bearer, its challenge is added.
+    expect(res.headers['www-authenticate']).toBe('Basic realm="Portcullis", charset="UTF-8", Bearer realm="Portcullis", Cookie realm="Portcullis", form-action="/sign-in", cookie-name="portcullis_session"');
     expect(res.body.code).toBe('authentication_required');
   });
 

@@ -44,7 +44,7 @@ function send(base: string, method: string, path: string, headers: Record<string
 }
 
 /**
- * A read-only WebDAV sublogin over real HTTP (SPEC §5: the `dav` class's `read`, `write` and
+ * A read-only WebDAV sublogin over real HTTP (contract §5: the `dav` class's `read`, `write` and
  * `delete` actions). Whatever a sublogin may not do is refused `403 acl_denied` before anything
  * changes: the files on disk, dead properties and locks are compared before and after.
  */

@@ -91,7 +91,8 @@ describe('foundation: sessions, operators, errors, health', () => {
     const none = await t.client().get('/api/admin/accounts');
     expect(none.status).toBe(401);
     expect(none.body.code).toBe('authentication_required');
-    expect(none.headers.get('www-authenticate')).toBeNull(); // no browser password dialog for session routes
+    // A challenge (every 401 has one), of a scheme no browser answers with its password dialog.
+    expect(none.headers.get('www-authenticate')).toBe('Cookie realm="Portcullis", form-action="/sign-in", cookie-name="portcullis_session"');
 
     const admin = await t.admin();
     await admin.post('/api/admin/accounts', { json: { login: 'plain', password: 'plain-password', email: 'p@example.com' } });

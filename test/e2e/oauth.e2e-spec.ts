@@ -10,7 +10,7 @@ const ALICE = { login: 'alice', password: 'alice-password-1' } as const;
 const READER = { login: 'alice-reader', password: 'reader-password-1' } as const;
 
 /**
- * The OAuth 2 authorization server and Bearer tokens (SPEC §4.4), over real HTTP: the login and
+ * The OAuth 2 authorization server and Bearer tokens (contract §4.4), over real HTTP: the login and
  * consent pages are driven like a browser (cookies, forms, redirects), the endpoints like a client.
  */
 describe('OAuth 2 authorization server and Bearer tokens', () => {

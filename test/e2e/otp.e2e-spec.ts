@@ -98,7 +98,7 @@ describe('one-time passwords LOGIN:EXPIRE:SALT:AUTH', () => {
     expect((await get(makeOtp('rotator', issued, now() + 60, salt()))).body.code).toBe('invalid_credentials');
   });
 
-  // Without Redis the database decides (SPEC §4.5): claims that arrive while a batch is written are
+  // Without Redis the database decides (contract §4.5): claims that arrive while a batch is written are
   // group-committed, and the batch must still name one winner per token. The requests are written
   // all at once over connections opened beforehand, so that the first claims of the token share a
   // batch (with Promise.all over fresh requests, the first one usually arrives alone and wins in a

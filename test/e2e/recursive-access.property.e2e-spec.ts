@@ -13,7 +13,7 @@ import type { TestEnv } from '../support/test-env.js';
 type Effect = 'allow' | 'deny';
 type Rule = { path: string; effect: Effect };
 
-/** SPEC §6 read literally: the rule with the most segments that is a prefix wins, deny wins a tie, none denies. */
+/** contract §6 read literally: the rule with the most segments that is a prefix wins, deny wins a tie, none denies. */
 function allowed(rules: readonly Rule[], path: string): boolean {
   const segs = path.split('/').filter(Boolean);
   let best: Rule | null = null;

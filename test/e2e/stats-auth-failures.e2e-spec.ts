@@ -116,6 +116,7 @@ describe('statistics: authentication failures count for the customer whose login
   it('never says in the answer whose login it was', async () => {
     const mine = await basic('owner-sync', 'wrong-x');
     const unknown = await basic('nobody-sync', 'wrong-x');
-    for (const res of [mine, unknown]) expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', code: 'invalid_credentials', message: 'invalid login or password' });
+    expect(mine.body).toMatchObject({ statusCode: 401, error: 'Unauthorized', code: 'invalid_credentials', message: expect.stringMatching(/^invalid login or password/) });
+    for (const res of [mine, unknown]) expect(res.body).toEqual(mine.body);
   });
 });

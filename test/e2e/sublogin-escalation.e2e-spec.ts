@@ -18,7 +18,7 @@ const WIDE_RULES = [allow('/file/'), allow('/dav/'), allow('/stat/')];
 const NARROW_RULES = [allow('/file/list'), allow('/file/download/docs')];
 
 /**
- * Issue 15, part 2: no escalation through sublogin management (SPEC §10 on §7). A sublogin allowed
+ * Issue 15, part 2: no escalation through sublogin management (contract §7.4). A sublogin allowed
  * the `sublogin` class, or an OAuth token, grants only rights it holds, manages only sublogins
  * within its rights, and never changes itself; a full login manages everything. Over real HTTP
  * on the real app, with Basic (and the API key it needs on /api/sublogin) and Bearer tokens.

@@ -7,7 +7,7 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 import type { TestEnv } from '../support/test-env.js';
 
 /**
- * The SPEC §6 example end to end: a customer gives a sublogin `allow /file/`, `deny /file/delete`,
+ * The contract §6 example end to end: a customer gives a sublogin `allow /file/`, `deny /file/delete`,
  * `allow /file/delete/tmp`, and the sublogin works with Basic + an application's API key.
  */
 describe('a sublogin with most-specific-wins rules, over HTTP', () => {

@@ -60,7 +60,7 @@ describe('sublogins API (/api/sublogin, customer session)', () => {
       ['backup', 0],
       ['reader', 1],
     ]);
-    // Last use is recorded and shown to the owner (SPEC §4.1).
+    // Last use is recorded and shown to the owner (contract §4.1).
     await expect
       .poll(async () => (await alice.get('/api/sublogin/list')).body.items[0], { timeout: 2_000 })
       .toMatchObject({ name: 'backup', lastUsedIp: '127.0.0.1', lastUsedAt: expect.any(String) });
@@ -151,7 +151,7 @@ describe('sublogins API (/api/sublogin, customer session)', () => {
     expect((await alice.get('/api/sublogin/rules?name=reader')).body.rules).toEqual([]);
   });
 
-  it('check answers the decision on the canonical path and names the rule that decided (SPEC §6 example)', async () => {
+  it('check answers the decision on the canonical path and names the rule that decided (contract §6 example)', async () => {
     const rules: Rule[] = [
       { path: '/file/', effect: 'allow' },
       { path: '/file/delete', effect: 'deny' },

@@ -14,7 +14,7 @@ let salts = 0;
 const otpOfSub = (algorithm: 'md5' | 'hmac-sha256') => makeOtp(SUB.login, SUB.password, now() + 60, `suspension-${salts++}`, algorithm);
 
 /**
- * A customer suspended by an operator takes its sublogins with it (SPEC §4.1): their Basic
+ * A customer suspended by an operator takes its sublogins with it (contract §4.1): their Basic
  * credentials and OTPs are refused at once, though both were verified and cached a moment before,
  * and work again after the operator lifts the suspension.
  */

@@ -1,4 +1,4 @@
-// External application connection of an account (SPEC §4.2): which password, if any,
+// External application connection of an account (contract §4.2): which password, if any,
 // HTTP Basic (and OTP) accept for the account itself. Pure state machine plus the
 // generator of the issued password; persistence and cache invalidation live elsewhere.
 import { randomInt } from 'node:crypto';
@@ -70,7 +70,7 @@ export function basicPasswordKind(state: AppConnectionState): 'login' | 'issued'
 export const APP_PASSWORD_ALPHABET = '23456789abcdefghijkmnpqrstuvwxyz';
 export const APP_PASSWORD_SYMBOLS = 28;
 export const APP_PASSWORD_GROUP = 4;
-// 28 symbols × log2(32) = 5 bits = 140 bits of entropy (≥ 128 as SPEC §4.2 requires).
+// 28 symbols × log2(32) = 5 bits = 140 bits of entropy (≥ 128 as contract §4.2 requires).
 export const APP_PASSWORD_ENTROPY_BITS = APP_PASSWORD_SYMBOLS * Math.log2(APP_PASSWORD_ALPHABET.length);
 
 /**

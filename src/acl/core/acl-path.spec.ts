@@ -55,6 +55,12 @@ describe('canonicalizeRequestPath', () => {
     ['stat', '/Stat/Traffic', '/stat/traffic'],
     ['256 segments is the limit', '/file/read' + '/a'.repeat(254), '/file/read' + '/a'.repeat(254)],
     ['4096 chars is the limit', '/file/read/' + 'a'.repeat(4085), '/file/read/' + 'a'.repeat(4085)],
+    ['names in NFC: NFD as sent by macOS', '/dav/read/cafe\u0301/A\u030A', '/dav/read/caf\u00E9/\u00C5'],
+    ['names in NFC: NFD percent-encoded', '/dav/read/cafe%CC%81', '/dav/read/caf\u00E9'],
+    ['names in NFC: NFC stays', '/dav/read/caf%C3%A9', '/dav/read/caf\u00E9'],
+    ['names in NFC: kana with a combining voiced mark', '/file/read/\u304B\u3099', '/file/read/\u304C'],
+    ['names in NFC: singletons (KELVIN SIGN, OHM SIGN) in a name', '/file/read/\u212A\u2126', '/file/read/K\u03A9'],
+    ['names in NFC: GREEK QUESTION MARK is ; in a name, never a matrix parameter', '/file/read/a\u037Eb', '/file/read/a;b'],
   ])('%s', (_name, raw, canonical) => {
     expect(canonicalizeRequestPath(raw)).toBe(canonical);
   });
@@ -73,6 +79,7 @@ describe('canonicalizeRequestPath', () => {
     ['Unicode case folding (KELVIN SIGN)', '/bac\u212Aup/read/x', 'unknown_class'],
     ['encoded KELVIN SIGN', '/bac%E2%84%AAup/read/x', 'unknown_class'],
     ['non-token action', '/file/dele\u0131te/x', 'bad_action'],
+    ['NFC is for names only: KELVIN SIGN in the action', '/file/\u212Aeep/x', 'bad_action'],
     ['action with a space', '/file/de%20lete/x', 'bad_action'],
     ['.. into the action', '/file/read/../delete/x', 'climbs_above_action'],
     ['%2e%2e into the action', '/file/read/%2e%2e/delete/x', 'climbs_above_action'],
@@ -122,7 +129,7 @@ describe('canonicalizeRequestPath', () => {
   describe('any spelling decides as its canonical form', () => {
     // Canonical paths: a class, maybe an action, names drawn from characters that need care
     // (% and ; must be encoded, non-ASCII, dots, upper case).
-    const nameChar = fc.constantFrom(...Array.from('aZ09.-_~ %;é日😀+=,!\'()*@:'));
+    const nameChar = fc.constantFrom(...Array.from('aZK09.-_~ %;é日😀+=,!\'()*@:ÅがΩ'));
     const name = fc
       .array(nameChar, { minLength: 1, maxLength: 6 })
       .map((cs) => cs.join(''))
@@ -141,8 +148,12 @@ describe('canonicalizeRequestPath', () => {
       return g(fc.boolean) ? hex.toUpperCase() : hex;
     };
 
+    /** A name in another Unicode form with the same NFC form (NFD, singletons such as KELVIN SIGN). */
+    const otherForm = (seg: string, g: Gen) =>
+      chance(g, 3) ? seg.normalize('NFD').replace(/[KΩ]/g, (c) => (g(fc.boolean) ? c : c === 'K' ? '\u212A' : '\u2126')) : seg;
+
     const spellName = (seg: string, g: Gen, foldCase: boolean) =>
-      Array.from(seg, (ch) => {
+      Array.from(foldCase ? seg : otherForm(seg, g), (ch) => {
         const c = foldCase && g(fc.boolean) ? ch.toUpperCase() : ch;
         // `%` and `;` must be encoded to mean themselves; anything else may be.
         return c === '%' || c === ';' || chance(g, 4) ? percentEncode(c, g) : c;
@@ -202,6 +213,19 @@ describe('canonicalizeRequestPath', () => {
     });
   });
 
+  it('a rule and a request naming one name in different Unicode forms decide alike', () => {
+    const forms = (name: string) => [name.normalize('NFC'), name.normalize('NFD'), name.normalize('NFC').replace(/K/g, '\u212A')];
+    const name = fc.array(fc.constantFrom(...Array.from('aKé日Åがü ')), { minLength: 1, maxLength: 6 }).map((cs) => cs.join(''));
+    fc.assert(
+      fc.property(fc.constantFrom(...ACL_CLASSES), name, fc.nat(2), fc.nat(2), (cls, n, ruleForm, requestForm) => {
+        const rule = canonicalizeRulePath(`/${cls}/read/${forms(n)[ruleForm]}`);
+        const request = canonicalizeRequestPath(`/${cls}/read/${encodeURIComponent(forms(n)[requestForm]!)}`);
+        expect(request).toBe(rule);
+        expect(rule).toBe(`/${cls}/read/${n.normalize('NFC')}`);
+      }),
+    );
+  });
+
   it('on any input, returns a canonical path or throws AclPathError', () => {
     const piece = fc.oneof(
       fc.constantFrom('file', 'FILE', 'read', 'Delete', 'dav', 'x', '.', '..', '', '%2e', '%2E%2e', '%', '%2F', '%5c'),
@@ -240,6 +264,8 @@ describe('canonicalizeRulePath', () => {
     ['specific rule', '/file/delete/tmp', '/file/delete/tmp'],
     ['case of class and action only', '/FILE/Delete/Tmp/X', '/file/delete/Tmp/X'],
     ['non-ASCII names', '/dav/write/été/日', '/dav/write/été/日'],
+    ['names in NFC: a rule written in NFD', '/dav/write/cafe\u0301/A\u030A', '/dav/write/caf\u00E9/\u00C5'],
+    ['names in NFC: KELVIN SIGN in a name', '/file/read/\u212A', '/file/read/K'],
     ['; is a literal character', '/file/read/a;b', '/file/read/a;b'],
     ['lone % is a literal character', '/file/read/100%', '/file/read/100%'],
     ['names of dots other than . and ..', '/file/read/...', '/file/read/...'],
@@ -256,6 +282,7 @@ describe('canonicalizeRulePath', () => {
     ['unknown class', '/files/', 'unknown_class'],
     ['Unicode case folding (KELVIN SIGN)', '/bac\u212Aup/', 'unknown_class'],
     ['bad action', '/file/de lete', 'bad_action'],
+    ['NFC is for names only: KELVIN SIGN in the action', '/file/\u212Aeep', 'bad_action'],
     ['double slash', '/file//delete', 'empty_segment'],
     ['two trailing slashes', '/file/delete//', 'empty_segment'],
     ['leading double slash', '//file', 'empty_segment'],

@@ -1,5 +1,5 @@
 /**
- * Canonical forms of ACL paths (SPEC §6).
+ * Canonical forms of ACL paths (contract §6).
  *
  * A request path may be spelled in many ways (case, `//`, `.`, `..`, percent-encoding, matrix
  * parameters). It is canonicalised once, before matching, so that every spelling is decided
@@ -7,8 +7,8 @@
  * ambiguous is refused (an `AclPathError`), and a refusal is a deny.
  *
  * Canonical form: `/class[/action[/name...]]`, segments joined by `/`, holding decoded text.
- * Class and action are lower case; names keep their case. The class-only rule `/file/` is
- * written `/file`: it is the one-segment prefix of every `/file/...` path.
+ * Class and action are lower case; names keep their case and are in Unicode NFC. The class-only
+ * rule `/file/` is written `/file`: it is the one-segment prefix of every `/file/...` path.
  */
 
 export const ACL_CLASSES = ['file', 'stat', 'sublogin', 'dav', 'backup'] as const;
@@ -60,6 +60,16 @@ const ACTION = /^[a-z0-9_-]+$/;
  * lower-cases to `k`, so `/bac\u212Aup` would become the backup class.
  */
 const asciiLower = (s: string): string => (/[A-Z]/.test(s) ? s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : s);
+
+/**
+ * Names (not class or action) are compared in Unicode NFC, as the storage keeps them: `café`
+ * sent by macOS (NFD) is the file `café` typed elsewhere (NFC), and a rule written in either
+ * form decides both. ASCII is its own NFC form. NFC never makes a separator, a dot segment, a
+ * control character or a `%`, so the checks made before it still hold after it. Class and
+ * action stay as checked: NFC turns KELVIN SIGN into `K`, which must not become `/backup`.
+ */
+const NON_ASCII = /[^\u0000-\u007f]/;
+const nfc = (s: string): string => (NON_ASCII.test(s) ? s.normalize('NFC') : s);
 
 // One test for what checkText refuses, so a plain segment costs one regex (every guarded request
 // canonicalises its path); the refusal's reason is worked out only when there is one.
@@ -127,7 +137,7 @@ export function canonicalizeRequestPath(raw: string): string {
       continue;
     }
     // Positions 0 and 1 are final once filled (`..` cannot pop them): class and action.
-    out.push(out.length < 2 ? asciiLower(seg) : seg);
+    out.push(out.length < 2 ? asciiLower(seg) : nfc(seg));
   }
   checkClassAndAction(out);
   return '/' + out.join('/');
@@ -157,6 +167,7 @@ export function canonicalizeRulePath(raw: string): string {
   }
   segments[0] = asciiLower(segments[0]!);
   if (segments.length > 1) segments[1] = asciiLower(segments[1]!);
+  for (let i = 2; i < segments.length; i++) segments[i] = nfc(segments[i]!);
   checkClassAndAction(segments);
   return '/' + segments.join('/');
 }

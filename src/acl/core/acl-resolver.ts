@@ -1,5 +1,5 @@
 /**
- * ACL decision (SPEC §6): among the rules whose path is the request path P or a segment-wise
+ * ACL decision (contract §6): among the rules whose path is the request path P or a segment-wise
  * prefix of it, the one with the most segments wins; at equal length deny wins; no rule → deny.
  */
 import { canonicalizeRulePath } from './acl-path.js';
@@ -45,7 +45,10 @@ export class AclResolver {
   private readonly root: Node = newNode();
 
   /** Throws `AclPathError` on a rule path that is not a valid rule (see `canonicalizeRulePath`). */
-  constructor(rules: readonly AclRule[]) {
+  constructor(
+    /** The rules as given: the paths a comparison of two rule sets visits (rule-subset.ts). */
+    readonly rules: readonly AclRule[],
+  ) {
     for (const rule of rules) {
       // Re-canonicalised rather than trusted: a deny rule stored as `/FILE/delete` or
       // `/file/` must still match, never be silently skipped.

@@ -8,7 +8,7 @@ const allow = (path: string): AclRule => ({ path, effect: 'allow' });
 const deny = (path: string): AclRule => ({ path, effect: 'deny' });
 const segmentsOf = (path: string) => path.split('/').slice(1);
 
-/** SPEC §6 read literally (no trie): the longest matching rule decides, deny wins a tie, none denies. */
+/** contract §6 read literally (no trie): the longest matching rule decides, deny wins a tie, none denies. */
 function referenceAllows(rules: readonly AclRule[], path: string): boolean {
   const p = segmentsOf(path);
   let best: AclRule | null = null;

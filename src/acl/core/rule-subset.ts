@@ -1,8 +1,8 @@
 /**
- * Is a rule set within someone's rights? (SPEC §10, §7 sublogin management: a sublogin grants
+ * Is a rule set within someone's rights? (contract §7.4 sublogin management: a sublogin grants
  * only rights it has.) Rule set B is within rights A iff every path B allows, A allows.
  *
- * Checking every path is not needed: a decision (SPEC §6) is the one at the deepest prefix of
+ * Checking every path is not needed: a decision (contract §6) is the one at the deepest prefix of
  * the path that is a rule path, so between rule paths nothing changes. Take any path P and let
  * Q be its deepest prefix that is a rule path of A or of B. Every rule path of A (or of B) that
  * is a prefix of P is a prefix of Q, so A(P) = A(Q) and B(P) = B(Q); and when P has no such
@@ -29,7 +29,7 @@ export interface Rights {
 /** `ok`, or a canonical path the rule set allows and the rights do not. */
 export type Coverage = { ok: true } | { ok: false; path: string };
 
-/** A full login's rights: everything (SPEC §6). */
+/** A full login's rights: everything (contract §6). */
 export const ALL_RIGHTS: Rights = Object.freeze({ rulePaths: Object.freeze([]) as readonly string[], allows: () => true });
 
 /** The rights a rule set grants; `resolver` when one is already built from exactly these rules. */
@@ -37,7 +37,7 @@ export function ruleRights(rules: readonly AclRule[], resolver: AclResolver = ne
   return { rulePaths: rules.map((r) => r.path), allows: (path) => resolver.decide(path).allowed };
 }
 
-/** What both allow: e.g. an OAuth token's scopes ∩ the granting user's rules (SPEC §4.4). */
+/** What both allow: e.g. an OAuth token's scopes ∩ the granting user's rules (contract §4.4). */
 export function bothRights(a: Rights, b: Rights): Rights {
   return { rulePaths: [...a.rulePaths, ...b.rulePaths], allows: (path) => a.allows(path) && b.allows(path) };
 }

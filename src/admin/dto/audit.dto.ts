@@ -5,7 +5,7 @@ import type { AuditEvent } from '../../audit/audit-event.entity.js';
 
 export class AuditQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 100) login?: string;
-  @ApiPropertyOptional({ example: 'auth.login' }) @IsOptional() @IsString() @Length(1, 64) type?: string;
+  @ApiPropertyOptional({ description: 'Event type, e.g. `auth.login`' }) @IsOptional() @IsString() @Length(1, 64) type?: string;
   @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) from?: string;
   @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) to?: string;
   @ApiPropertyOptional({ description: 'Page backwards: events with a smaller id' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) beforeId?: number;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
  */
 export const API_KEY_HMAC_PURPOSE = 'api-key';
 
-/** 128 random bits as 32 upper-case hexadecimal digits (SPEC §4.3). */
+/** 128 random bits as 32 upper-case hexadecimal digits (contract §4.3). */
 export const API_KEY_PATTERN = /^[0-9A-F]{32}$/;
 
 export function generateApiKey(random: Buffer = randomBytes(16)): string {

@@ -1,5 +1,5 @@
 /**
- * The review workflow of an application (SPEC §4.3), as a pure state machine:
+ * The review workflow of an application (contract §4.3), as a pure state machine:
  *
  *   pending ──approve──▶ approved ──revoke──▶ revoked (final)
  *      │                    ▲

@@ -2,7 +2,7 @@
  * Matrix parameters (`;name=value` inside a path segment, RFC 3986 §3.3) on a request target.
  *
  * Clients may send the API key as `/api;api_key=KEY/file/list` or `/api/file/list;api_key=KEY`
- * (SPEC §4.3). Everything from the first `;` of a segment to the end of that segment is a matrix
+ * (contract §4.3). Everything from the first `;` of a segment to the end of that segment is a matrix
  * part, exactly as the ACL canonicaliser reads it (acl/core/acl-path.ts), so routing and the ACL
  * see the same path. An encoded `%3B` is data, not a separator.
  */

@@ -1,4 +1,4 @@
-// HTTP Basic (RFC 7617) parsing and challenge, SPEC §4.1 and §8. Pure: the strategy
+// HTTP Basic (RFC 7617) parsing and challenge, contract §4.1 and §8. Pure: the strategy
 // decides what to do with the result (verify, or let another scheme try).
 import { Buffer } from 'node:buffer';
 

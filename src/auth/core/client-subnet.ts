@@ -1,4 +1,4 @@
-// The "client subnet" of SPEC §8 brute-force limits: /32 for IPv4, /56 for IPv6 (a
+// The "client subnet" of contract §8 brute-force limits: /32 for IPv4, /56 for IPv6 (a
 // typical end-site delegation, so one customer cannot dodge limits by rotating through
 // its own IPv6 addresses). The result is a counter key and is shown in audit views.
 import { isIP } from 'node:net';

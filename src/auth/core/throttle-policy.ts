@@ -1,4 +1,4 @@
-// Brute-force throttling policy (SPEC §8), pure: the caller keeps the counters (in
+// Brute-force throttling policy (contract §8), pure: the caller keeps the counters (in
 // process or Redis) and applies the decision before verifying a credential. Limits
 // are per (login, subnet) and per subnet, never per login alone, so an attacker
 // elsewhere cannot lock the real user out of their account.

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type {} from '@fastify/cookie';
 import type { FastifyRequest } from 'fastify';
+import type { AppConfig } from '../../config/config.js';
+import { APP_CONFIG } from '../../config/app-config.token.js';
 import { DomainError } from '../../errors/domain-error.js';
 import type { Principal } from '../principal.js';
 import { StrategyRegistry } from '../strategy-registry.js';
@@ -15,9 +17,14 @@ export class SessionStrategy extends PassportStrategy(RequestStrategy, 'session'
   constructor(
     private readonly sessions: SessionsService,
     registry: StrategyRegistry,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
     super();
-    registry.register('session', this); // no challenge: a browser must not pop up a password dialog
+    // A 401 must name a way in (RFC 9110 §11.6.1). The `Cookie` scheme (draft-broyer-http-cookie-auth):
+    // sign in with a form, which sets a cookie. Browsers show their password dialog only for
+    // schemes they implement (Basic, Digest, …), so a session-only page or route still pops none.
+    const challenge = sessionChallenge(config.basicRealm);
+    registry.register('session', this, { challenge: () => challenge });
   }
 
   async validate(req: FastifyRequest): Promise<Principal | null> {
@@ -42,4 +49,9 @@ export class SessionStrategy extends PassportStrategy(RequestStrategy, 'session'
       sessionId: session.id,
     };
   }
+}
+
+/** `Cookie realm="…", form-action="/sign-in", cookie-name="portcullis_session"`: the challenge of session routes. */
+export function sessionChallenge(realm: string): string {
+  return `Cookie realm="${realm}", form-action="/sign-in", cookie-name="${SESSION_COOKIE}"`;
 }

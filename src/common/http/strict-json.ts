@@ -13,7 +13,7 @@ export const MAX_JSON_DEPTH = 64;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 // fatal: bytes that are not UTF-8 fail instead of becoming U+FFFD, which would silently turn two
-// different byte strings into one name (SPEC §8: bad UTF-8 is a 4xx and changes nothing).
+// different byte strings into one name (contract §8: bad UTF-8 is a 4xx and changes nothing).
 // A leading byte order mark is dropped, as RFC 8259 §8.1 lets a parser do.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -2,7 +2,7 @@ import { type MigrationInterface, type QueryRunner, Table, TableIndex } from 'ty
 import { cascadeTo } from './1763800000000-Foundation.js';
 
 /**
- * Sublogins and their ACL rules (SPEC §3, §6). Table API, so it runs on SQLite and PostgreSQL;
+ * Sublogins and their ACL rules (contract §3, §6). Table API, so it runs on SQLite and PostgreSQL;
  * instants are BIGINT epoch milliseconds. Deleting an account deletes its sublogins, and
  * deleting a sublogin its rules.
  */

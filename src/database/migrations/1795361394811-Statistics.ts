@@ -1,7 +1,7 @@
 import { type MigrationInterface, type QueryRunner, Table } from 'typeorm';
 
 /**
- * Hourly statistics (SPEC §7): request traffic and authentication outcomes. The composite
+ * Hourly statistics (contract §7): request traffic and authentication outcomes. The composite
  * primary key starts with the customer and the hour, which is how every report reads them, and
  * is the conflict target of the upsert-add that flushes counts. No foreign key: rows without a
  * customer are keyed '' (see stats.entities.ts).

@@ -3,7 +3,7 @@ import { cascadeTo } from './1763800000000-Foundation.js';
 
 /**
  * Applications, their API keys, and customers' per-application blocks and recorded uses
- * (SPEC §4.3). Table API, so it runs on SQLite and PostgreSQL; instants are BIGINT epoch ms.
+ * (contract §4.3). Table API, so it runs on SQLite and PostgreSQL; instants are BIGINT epoch ms.
  * Deleting an account deletes the applications it registered (and their keys), and its blocks
  * and uses; deleting an application deletes its keys, blocks and uses.
  */

@@ -2,7 +2,7 @@ import { type MigrationInterface, type QueryRunner, Table, TableIndex } from 'ty
 import { cascadeTo } from './1763800000000-Foundation.js';
 
 /**
- * WebDAV locks and dead properties (SPEC §7), in the database so that every instance sees them.
+ * WebDAV locks and dead properties (contract §7), in the database so that every instance sees them.
  * Table API, so it runs on SQLite and PostgreSQL; instants are BIGINT epoch milliseconds. Paths
  * and property names are TEXT (no length a client could hit) and are found through sha256
  * columns, since a PostgreSQL B-tree entry cannot hold a 4 KiB path. Deleting an account

@@ -2,7 +2,7 @@ import { type MigrationInterface, type QueryRunner, Table, TableIndex } from 'ty
 import { cascadeTo } from './1763800000000-Foundation.js';
 
 /**
- * The OAuth 2 authorization server's storage (SPEC §4.4): oidc-provider's artifacts in one
+ * The OAuth 2 authorization server's storage (contract §4.4): oidc-provider's artifacts in one
  * table keyed by (model, sha256 of the id), and confidential clients' secret hashes. Table API,
  * so it runs on SQLite and PostgreSQL; instants are BIGINT epoch ms. Deleting an application,
  * an account or a sublogin deletes its tokens and grants.

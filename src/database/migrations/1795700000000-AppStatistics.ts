@@ -1,7 +1,7 @@
 import { type MigrationInterface, type QueryRunner, Table } from 'typeorm';
 
 /**
- * Hourly statistics per application (SPEC §7): the requests and bytes a customer's requests
+ * Hourly statistics per application (contract §7): the requests and bytes a customer's requests
  * through an application (API key, OAuth client) came to. Keyed like the other hourly tables,
  * customer and hour first, which is how the report reads them and the upsert-add's conflict
  * target. No foreign key to `applications`: the counts stay when an application is deleted.

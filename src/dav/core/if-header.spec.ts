@@ -393,7 +393,6 @@ describe('parseDestination', () => {
     ['relative', 'dav/x'],
     ['network-path', '//evil.example/dav/x'],
     ['ftp', 'ftp://example.com/x'],
-    ['user info', 'http://user:pw@example.com/x'],
     ['no host', 'http:///x'],
     ['fragment', 'http://example.com/x#frag'],
     ['space', 'http://example.com/a b'],
@@ -411,6 +410,22 @@ describe('parseDestination', () => {
     ['raw control character', '/dav/\u0001'],
   ])('refuses %s', (_, raw) => {
     expect(headerError(() => parseDestination(raw)).header).toBe('Destination');
+  });
+
+  it.each([
+    ['http://user:pw@example.com/x', 'http', 'example.com'],
+    ['http://lftpuser:secret-1@127.0.0.1:8080/dav/moved.txt', 'http', '127.0.0.1:8080'],
+    ['https://u%40x:p%3A%2Fss@[::1]:443/dav/a', 'https', '[::1]'],
+    ['http://user@example.com:80/x', 'http', 'example.com'],
+    ['http://us@er:p@ss@example.com/x', 'http', 'example.com'], // an unencoded @: the last one ends the user info
+  ])('drops the user info of %s, keeping none of it', (raw, scheme, host) => {
+    const dest = parseDestination(raw);
+    expect(dest).toMatchObject({ scheme, host });
+    expect(JSON.stringify(dest)).not.toMatch(/pw|secret|p%3A|ss@|user|lftpuser/);
+  });
+
+  it('refuses user info without a host', () => {
+    expect(headerError(() => parseDestination('http://user:pw@/x')).reason).toBe('no host');
   });
 
   it('decodes once: %252e%252e is the name "%2e%2e", not ..', () => {

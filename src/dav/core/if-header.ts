@@ -321,9 +321,13 @@ export interface Destination {
 
 /**
  * `Destination: http://host/dav/a%20b` or `/dav/a%20b` (Simple-ref). The caller checks that
- * `host` is its own (else 502 Bad Gateway, §9.8.5) and that `path` is in the same mount.
+ * `host` is its own (else 502 Bad Gateway, §9.8.5; see same-server.ts) and that `path` is in
+ * the same mount.
  *
- * Refused: other schemes, user info, fragments, `//host` references, bad or over-encoded
+ * User info (`http://user:password@host/…`, as lftp sends it) names no other resource: it is
+ * dropped here, never kept, so nothing can log or echo it; the host and port still decide.
+ *
+ * Refused: other schemes, fragments, `//host` references, bad or over-encoded
  * percent escapes, invalid UTF-8, and decoded segments that are `.` or `..` or hold `/`, `\`
  * or NUL — rather than resolving them, so that the ACL check and the storage write cannot
  * read two different paths out of one header.
@@ -344,8 +348,9 @@ export function parseDestination(value: HeaderValue): Destination {
     const s = m[1]!.toLowerCase();
     if (s !== 'http' && s !== 'https') destinationError('scheme must be http or https');
     scheme = s as 'http' | 'https';
-    if (m[2]!.includes('@')) destinationError('user info is not allowed');
-    host = normalizeHost(m[2]!, scheme);
+    // RFC 3986 authority: [ userinfo "@" ] host [ ":" port ]; userinfo holds no unencoded `@`.
+    const authority = m[2]!;
+    host = normalizeHost(authority.slice(authority.lastIndexOf('@') + 1), scheme);
     if (host === '') destinationError('no host');
     pathAndQuery = m[3]! === '' ? '/' : m[3]!;
     if (!pathAndQuery.startsWith('/')) pathAndQuery = `/${pathAndQuery}`; // `http://h?q`

@@ -34,9 +34,39 @@ export const PROTECTED_PROPS: ReadonlySet<string> = new Set([
   'lockdiscovery',
   'resourcetype',
   'supportedlock',
+  'quota-available-bytes',
+  'quota-used-bytes',
 ]);
 
 export const isProtected = (name: QName): boolean => name.ns === DAV_NS && PROTECTED_PROPS.has(name.local);
+
+/** The account's quota as RFC 4331 shows it on every collection; `availableBytes` null: not known. */
+export interface QuotaFacts {
+  readonly usedBytes: number;
+  readonly availableBytes: number | null;
+}
+
+const QUOTA_PROPS = ['quota-available-bytes', 'quota-used-bytes'] as const;
+
+/** Whether the request names an RFC 4331 quota property (in `prop`, or allprop's `include`): only then are they computed. */
+export function asksForQuota(request: PropfindRequest): boolean {
+  const names = request.kind === 'prop' ? request.props : request.kind === 'allprop' ? request.include : [];
+  return names.some((n) => n.ns === DAV_NS && (QUOTA_PROPS as readonly string[]).includes(n.local));
+}
+
+/**
+ * RFC 4331 `quota-available-bytes` and `quota-used-bytes` of a collection: live, protected, and
+ * not part of allprop (§3), so they go with a PROPFIND's `onRequest` properties. Without `facts`
+ * (nobody asked for them) only their names, for propname. An unknown available figure is left
+ * out (404 when asked for), as §3 allows.
+ */
+export function quotaProperties(facts: QuotaFacts | null): PropValue[] {
+  if (facts === null) return QUOTA_PROPS.map((local) => ({ name: { ns: DAV_NS, local } }));
+  const props: PropValue[] = [];
+  if (facts.availableBytes !== null) props.push({ name: { ns: DAV_NS, local: 'quota-available-bytes' }, valueXml: String(Math.max(0, Math.floor(facts.availableBytes))) });
+  props.push({ name: { ns: DAV_NS, local: 'quota-used-bytes' }, valueXml: String(Math.max(0, Math.floor(facts.usedBytes))) });
+  return props;
+}
 
 /**
  * The live properties of a resource, in a stable order. Collections have no content length,
@@ -57,18 +87,25 @@ export function liveProperties(facts: ResourceFacts, locks: readonly ActiveLock[
   return props;
 }
 
-/** The propstats of one `<D:response>` for the request kind. */
-export function propstatsFor(request: PropfindRequest, live: readonly PropValue[], dead: readonly DeadPropValue[]): PropStat[] {
-  const deadValues: PropValue[] = dead.map((d) => ({ name: d.name, valueXml: d.valueXml, lang: d.lang }));
+/**
+ * The propstats of one `<D:response>` for the request kind. `onRequest` are live properties that
+ * allprop leaves out (RFC 4918 §9.1 lets a server do so): sync clients' `oc:checksums` and
+ * `Win32LastModifiedTime`, shown when asked for by name or through allprop's `include`.
+ */
+export function propstatsFor(request: PropfindRequest, live: readonly PropValue[], dead: readonly DeadPropValue[], onRequest: readonly PropValue[] = []): PropStat[] {
+  // A dead property never shadows a live one (PROPPATCH refuses or interprets their names).
+  const liveNames = dead.length === 0 ? null : new Set([...live, ...onRequest].map((p) => qnameKey(p.name)));
+  const deadValues: PropValue[] = dead.filter((d) => !liveNames?.has(qnameKey(d.name))).map((d) => ({ name: d.name, valueXml: d.valueXml, lang: d.lang }));
   switch (request.kind) {
-    case 'allprop':
-      // `include` asks for live properties allprop leaves out; we have none beyond these.
-      return [{ status: 200, props: [...live, ...deadValues] }];
+    case 'allprop': {
+      const included = new Set(request.include.map(qnameKey));
+      return [{ status: 200, props: [...live, ...onRequest.filter((p) => included.has(qnameKey(p.name))), ...deadValues] }];
+    }
     case 'propname':
-      return [{ status: 200, props: [...live, ...deadValues].map((p) => ({ name: p.name })) }];
+      return [{ status: 200, props: [...live, ...onRequest, ...deadValues].map((p) => ({ name: p.name })) }];
     case 'prop': {
       const known = new Map<string, PropValue>();
-      for (const p of live) known.set(qnameKey(p.name), p);
+      for (const p of [...live, ...onRequest]) known.set(qnameKey(p.name), p);
       // Dead properties never shadow live ones (PROPPATCH refuses protected names).
       for (const p of deadValues) if (!known.has(qnameKey(p.name))) known.set(qnameKey(p.name), p);
       const found: PropValue[] = [];

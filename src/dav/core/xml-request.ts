@@ -44,7 +44,14 @@ export type PropfindRequest =
  * property element (set on it or on an ancestor), which §4.3 requires to be kept; null if none.
  */
 export type PropPatchOp =
-  | { readonly op: 'set'; readonly name: QName; readonly valueXml: string; readonly lang: string | null }
+  | {
+      readonly op: 'set';
+      readonly name: QName;
+      readonly valueXml: string;
+      readonly lang: string | null;
+      /** The value's character data, a space between elements' (for values read as text, e.g. a time). */
+      readonly text: string;
+    }
   | { readonly op: 'remove'; readonly name: QName };
 
 export interface LockInfo {
@@ -150,7 +157,7 @@ export function parseProppatch(body: XmlBody, limits?: Partial<XmlLimits>): Prop
       const name: QName = { ns: property.ns, local: property.local };
       ops.push(
         instruction.local === 'set'
-          ? { op: 'set', name, valueXml: serializeContent(property), lang: property.lang }
+          ? { op: 'set', name, valueXml: serializeContent(property), lang: property.lang, text: textContent(property) }
           : { op: 'remove', name },
       );
     }
@@ -390,6 +397,10 @@ function parseDocument(body: XmlBody, limits: Partial<XmlLimits> | undefined): X
  * bindings we cannot know; declarations the client wrote inside the value are kept as well.
  * Comments and processing instructions are dropped (not part of the value in §4.4).
  */
+function textContent(element: XElement): string {
+  return element.children.map((c) => (c.kind === 'text' ? c.text : ` ${textContent(c)} `)).join('');
+}
+
 function serializeContent(element: XElement): string {
   const out: string[] = [];
   for (const child of element.children) {

@@ -14,23 +14,27 @@ const PATH_DOC =
 const toBoolean = ({ value }: { value: unknown }): unknown =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
 
+// Query parameters carry no `example`: Swagger UI's "Try it out" fills a parameter's example in as
+// its value (a new user's first listing came back filtered to nothing). Examples are in the
+// description instead; test/browser/swagger-ui.browser-spec.ts and src/openapi/query-examples.spec.ts.
+
 export class PathQueryDto {
-  @ApiProperty({ description: PATH_DOC, example: '/docs/report.pdf' })
+  @ApiProperty({ description: `${PATH_DOC} Example: \`/docs/report.pdf\`.` })
   @IsString()
   @MaxLength(MAX_PATH_CHARS)
   path: string;
 }
 
 export class InfoQueryDto extends PathQueryDto {
-  @ApiPropertyOptional({ description: `Comma-separated fields to return: ${FILE_FIELDS.join(', ')}. Default: all.`, example: 'name,size' })
+  @ApiPropertyOptional({ description: `Comma-separated fields to return: ${FILE_FIELDS.join(', ')}. Default: all. Example: \`name,size\`.` })
   @IsOptional()
   @Matches(FIELDS_PATTERN, { message: `fields must be a comma-separated list of ${FILE_FIELDS.join(', ')}` })
   fields?: string;
 }
 
 export class ListQueryDto {
-  // The example is what Swagger UI's "Try it out" sends: the root exists in every account.
-  @ApiPropertyOptional({ description: `The folder to list. ${PATH_DOC}`, default: '/', example: '/' })
+  // Swagger UI's "Try it out" fills in the default: the root, which exists in every account.
+  @ApiPropertyOptional({ description: `The folder to list. ${PATH_DOC}`, default: '/' })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_PATH_CHARS)
@@ -42,14 +46,13 @@ export class ListQueryDto {
   @IsBoolean()
   recursive: boolean = false;
 
-  @ApiPropertyOptional({ description: `Comma-separated fields to return per entry: ${FILE_FIELDS.join(', ')}. Default: all.`, example: 'name,size' })
+  @ApiPropertyOptional({ description: `Comma-separated fields to return per entry: ${FILE_FIELDS.join(', ')}. Default: all. Example: \`name,size\`.` })
   @IsOptional()
   @Matches(FIELDS_PATTERN, { message: `fields must be a comma-separated list of ${FILE_FIELDS.join(', ')}` })
   fields?: string;
 
   @ApiPropertyOptional({
-    description: 'Only entries whose full name (extension included) matches this pattern, case-sensitively: `*` is any run of characters, `?` one character, all else literal.',
-    example: '*.pdf',
+    description: 'Only entries whose full name (extension included) matches this pattern, case-sensitively: `*` is any run of characters, `?` one character, all else literal. Example: `*.pdf`. Default: every entry.',
   })
   @IsOptional()
   @IsString()

@@ -1,5 +1,5 @@
 /**
- * The OAuth scopes of the API (SPEC §4.4) and what each lets an application do, in the words
+ * The OAuth scopes of the API (contract §4.4) and what each lets an application do, in the words
  * the consent page shows. What each scope covers in ACL paths is acl/scope-rules.ts; a token's
  * rights are always its scopes intersected with the ACL of whoever granted it.
  */

@@ -6,6 +6,7 @@ import {
   OtpError,
   otpReplayKey,
   parseOtp,
+  verifyAsSentOrPlus,
   verifyOtpAuth,
   type OtpAlgorithm,
   type ParsedOtp,
@@ -147,6 +148,36 @@ const login = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).filte
 const salt = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }).filter(noControl);
 const password = fc.string({ unit: 'grapheme', maxLength: 40 });
 const expire = fc.integer({ min: 0, max: 999_999_999_999 });
+
+describe('verifyAsSentOrPlus: a base64 salt whose `+` arrived as a space', () => {
+  const base64Salt = fc.uint8Array({ minLength: 1, maxLength: 48 }).map((b) => Buffer.from(b).toString('base64'));
+
+  it('verifies the `+` spelling, and keys the replay set on it, for any base64 salt and either algorithm', () => {
+    fc.assert(
+      fc.property(login, password, expire, base64Salt, algorithm, password, (l, p, e, s, alg, other) => {
+        const token = makeOtp(l, p, e, s, alg);
+        const asSent = { ...parseOtp(token), salt: s.replaceAll('+', ' ') };
+        const verified = verifyAsSentOrPlus(asSent, p);
+        expect(verified).not.toBeNull();
+        expect(verified!.salt).toBe(s);
+        // One token, however it was spelled on the way.
+        expect(otpReplayKey(verified!)).toBe(otpReplayKey(token));
+        expect(verifyAsSentOrPlus(parseOtp(token), p)).toEqual(parseOtp(token));
+        if (other !== p) expect(verifyAsSentOrPlus(asSent, other)).toBeNull();
+      }),
+    );
+  });
+
+  it('takes a salt with a real space as sent, and tries `+` only when that fails', () => {
+    const spaced = parseOtp(makeOtp('alice', 'pw', 1700000000, 'a b', 'md5'));
+    expect(verifyAsSentOrPlus(spaced, 'pw')).toBe(spaced);
+    const plus = parseOtp(makeOtp('alice', 'pw', 1700000000, 'a+b', 'md5').replace('a+b', 'a b'));
+    expect(verifyAsSentOrPlus(plus, 'pw')?.salt).toBe('a+b');
+    expect(verifyAsSentOrPlus(plus, 'other')).toBeNull();
+    // No space: nothing else is tried.
+    expect(verifyAsSentOrPlus(parseOtp(makeOtp('alice', 'pw', 1700000000, 'a+b', 'md5').replace('a+b', 'a-b')), 'pw')).toBeNull();
+  });
+});
 
 describe('properties', () => {
   it('makeOtp → parseOtp round-trips and verifies with the right password only', () => {

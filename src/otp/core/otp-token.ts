@@ -1,4 +1,4 @@
-// One-time password tokens (SPEC §4.5): `LOGIN:EXPIRE:SALT:AUTH`.
+// One-time password tokens (contract §4.5): `LOGIN:EXPIRE:SALT:AUTH`.
 // Pure functions only: parsing, time window, MAC check, replay key. Lookup of the
 // password, the replay store and the HTTP mapping (all codes are 401) live elsewhere.
 import { createHmac, hash, timingSafeEqual } from 'node:crypto';
@@ -116,6 +116,20 @@ export function verifyOtpAuth(otp: ParsedOtp, password: string): boolean {
   const given = Buffer.from(otp.auth, 'hex');
   // Lengths are public (they follow from the algorithm); timingSafeEqual needs them equal.
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * The token as sent if its MAC verifies, else — when SALT holds a space — with every space read as
+ * `+`, else null. A base64 salt put into a query string (or a form body) unencoded arrives with
+ * its `+` decoded as a space, about one token in eight from clients that do so; such a token is
+ * still one attempt (one failure, one audit record) and one token (the replay key is computed on
+ * the spelling that verified). The second MAC is computed for any login, known or not, alike.
+ */
+export function verifyAsSentOrPlus(otp: ParsedOtp, password: string): ParsedOtp | null {
+  if (verifyOtpAuth(otp, password)) return otp;
+  if (!otp.salt.includes(' ')) return null;
+  const plus = { ...otp, salt: otp.salt.replaceAll(' ', '+') };
+  return verifyOtpAuth(plus, password) ? plus : null;
 }
 
 /**

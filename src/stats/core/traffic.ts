@@ -1,5 +1,5 @@
 /**
- * Pure parts of request accounting (SPEC §7 "Statistics"): which area a URL belongs to, hourly
+ * Pure parts of request accounting (contract §7 "Statistics"): which area a URL belongs to, hourly
  * buckets, and the in-memory counter buffer that batches counts between database flushes.
  */
 

@@ -74,6 +74,9 @@ export class AreaUsageDto {
 
 export class StorageReportDto {
   @ApiProperty({ type: [AreaUsageDto] }) areas: AreaUsageDto[];
+  @ApiProperty({ description: 'Bytes in files of both areas together: what counts against the quota' }) usedBytes: number;
+  @ApiProperty({ type: Number, nullable: true, description: "The account's storage quota in bytes (its own, or STORAGE_QUOTA_BYTES); null: unlimited" }) quotaBytes: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Bytes that may still be stored (quota − used, at least 0); null: unlimited' }) availableBytes: number | null;
 }
 
 export class AuthItemDto {

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { normalizeUserPath, resolveInArea, StoragePathError } from './storage-path.js';
+import { normalizeUserPath, resolveInArea, StoragePathError, userNamesOf } from './storage-path.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -47,6 +47,11 @@ describe('normalizeUserPath', () => {
     ['/C:', '/C:'],
     ['/.hidden', '/.hidden'],
     ['/portcullis-upload-x', '/portcullis-upload-x'], // only the dotted prefix is reserved
+    ['/cafe\u0301/A\u030A', '/caf\u00E9/\u00C5'], // NFD (macOS) → NFC
+    ['/caf\u00E9', '/caf\u00E9'], // NFC stays
+    ['/\u212A\u2126\u212B', '/K\u03A9\u00C5'], // singletons: KELVIN, OHM, ANGSTROM SIGN
+    ['/a\u037Eb', '/a;b'], // GREEK QUESTION MARK
+    ['/' + 'e\u0301'.repeat(100), '/' + '\u00E9'.repeat(100)], // 300 bytes as sent, 200 in NFC: limits apply to NFC
   ])('%j → %j', (input, expected) => {
     expect(normalizeUserPath(input)).toBe(expected);
   });
@@ -74,6 +79,7 @@ describe('normalizeUserPath', () => {
     ['/.PORTCULLIS-anything/x', 'path_invalid'],
     ['/' + 'a'.repeat(256), 'path_too_long'],
     ['/' + 'é'.repeat(128), 'path_too_long'], // 256 bytes in UTF-8
+    ['/' + 'e\u0301'.repeat(128), 'path_too_long'], // 256 bytes in NFC
     [('/' + 'a'.repeat(200)).repeat(21), 'path_too_long'],
   ])('%j is refused with %s', (input, code) => {
     expect(codeOf(() => normalizeUserPath(input))).toBe(code);
@@ -199,6 +205,61 @@ describe('resolveInArea', () => {
     await mkdir(path.join(tmp, 'area-evil'));
     await symlink(path.join(tmp, 'area-evil'), path.join(area, 'evil'));
     expect(await asyncCodeOf(resolveInArea(area, '/evil/x'))).toBe('path_escape');
+  });
+
+  describe('names stored in another Unicode form than NFC (by earlier versions)', () => {
+    const NFD_CAFE = 'cafe\u0301';
+    const NFD_RESUME = 're\u0301sume\u0301.txt';
+
+    it('reaches them by their NFC name, and by any other form, which is NFC once normalised', async () => {
+      await mkdir(path.join(area, NFD_CAFE));
+      await writeFile(path.join(area, NFD_CAFE, NFD_RESUME), 'r');
+      const stored = path.join(area, NFD_CAFE, NFD_RESUME);
+      expect(await resolveInArea(area, '/caf\u00E9/r\u00E9sum\u00E9.txt')).toBe(stored);
+      expect(await resolveInArea(area, `/${NFD_CAFE}/${NFD_RESUME}`)).toBe(stored);
+      // A new member of a folder stored in NFD goes into that folder, under its NFC name.
+      expect(await resolveInArea(area, '/caf\u00E9/n\u00E9w.txt')).toBe(path.join(area, NFD_CAFE, 'n\u00E9w.txt'));
+      expect(await resolveInArea(area, '/caf\u00E9/new/deeper')).toBe(path.join(area, NFD_CAFE, 'new', 'deeper'));
+      // An NFC member beneath an NFD folder, and an NFD one beneath an NFC folder.
+      await mkdir(path.join(area, NFD_CAFE, 'sub'));
+      await writeFile(path.join(area, NFD_CAFE, 'sub', 'x'), 'x');
+      expect(await resolveInArea(area, '/caf\u00E9/sub/x')).toBe(path.join(area, NFD_CAFE, 'sub', 'x'));
+      await writeFile(path.join(area, 'docs', NFD_RESUME), 'r');
+      expect(await resolveInArea(area, '/docs/r\u00E9sum\u00E9.txt')).toBe(path.join(area, 'docs', NFD_RESUME));
+    });
+
+    it('prefers the NFC name itself, then the first other form in code-unit order', async () => {
+      await writeFile(path.join(area, 'docs', NFD_RESUME), 'nfd');
+      await writeFile(path.join(area, 'docs', 'r\u00E9sum\u00E9.txt'), 'nfc');
+      expect(await resolveInArea(area, `/docs/${NFD_RESUME}`)).toBe(path.join(area, 'docs', 'r\u00E9sum\u00E9.txt'));
+      // Å: A + COMBINING RING (NFD) and ANGSTROM SIGN; K: KELVIN SIGN (an ASCII NFC form).
+      await writeFile(path.join(area, '\u212B'), 'angstrom');
+      await writeFile(path.join(area, 'A\u030A'), 'nfd');
+      await writeFile(path.join(area, '\u212A.txt'), 'kelvin');
+      expect(await resolveInArea(area, '/\u00C5')).toBe(path.join(area, 'A\u030A'));
+      expect(await resolveInArea(area, '/K.txt')).toBe(path.join(area, '\u212A.txt'));
+      expect(await resolveInArea(area, '/k.txt')).toBe(path.join(area, 'k.txt')); // case still matters
+    });
+
+    it('checks what it finds like any other entry: a link out of the area is refused', async () => {
+      await symlink(outside, path.join(area, NFD_CAFE));
+      expect(await asyncCodeOf(resolveInArea(area, '/caf\u00E9'))).toBe('path_escape');
+      expect(await asyncCodeOf(resolveInArea(area, '/caf\u00E9/secret'))).toBe('path_escape');
+      expect(await asyncCodeOf(resolveInArea(area, '/caf\u00E9/new'))).toBe('path_escape');
+    });
+
+    it('userNamesOf lists each name once, in NFC, with the entry a request reaches', () => {
+      const names = (...stored: string[]) =>
+        userNamesOf(stored.map((name) => ({ name })))
+          .map(({ name, entry }) => `${name}<-${entry.name}`)
+          .sort();
+      expect(names('a', 'b')).toEqual(['a<-a', 'b<-b']);
+      expect(names(NFD_CAFE, 'x')).toEqual(['caf\u00E9<-' + NFD_CAFE, 'x<-x']);
+      expect(names(NFD_CAFE, 'caf\u00E9')).toEqual(['caf\u00E9<-caf\u00E9']);
+      expect(names('caf\u00E9', NFD_CAFE)).toEqual(['caf\u00E9<-caf\u00E9']);
+      expect(names('\u212B', 'A\u030A')).toEqual(['\u00C5<-A\u030A']);
+      expect(names('\u212A', 'K', 'k')).toEqual(['K<-K', 'k<-k']);
+    });
   });
 
   it('property: every accepted path resolves inside the area', async () => {

@@ -36,12 +36,30 @@ export const MAX_ABS_PATH_BYTES = 4096;
 // backslash is a separator to Windows clients and to some WebDAV mounts, so it is ambiguous.
 const FORBIDDEN_CHAR = /[\u0000-\u001f\u007f-\u009f\\]/;
 const ONLY_WHITESPACE = /^\s+$/u;
+const NON_ASCII = /[^\u0000-\u007f]/;
+/**
+ * What a name needs to have another spelling with the same NFC form: a non-ASCII character, or
+ * one of the three ASCII characters that are the NFC form of another character (U+037E GREEK
+ * QUESTION MARK is `;`, U+1FEF is `` ` ``, U+212A KELVIN SIGN is `K`).
+ */
+const MAY_HAVE_VARIANTS = /[^\u0000-\u007f]|[;`K]/;
+
+/**
+ * A name or path in Unicode NFC, the one form names are stored, looked up and decided by the ACL
+ * in: `café` typed on Linux (NFC) and sent by macOS (NFD) is one file. ASCII is its own NFC
+ * form, so most names cost one regex test.
+ */
+export function toNfc(text: string): string {
+  return NON_ASCII.test(text) ? text.normalize('NFC') : text;
+}
 
 /**
  * Canonical form of a user path ('/a/b', root '/'), given as the HTTP layer decoded it once:
  * it is not decoded again, so '%2e%2e' is a literal name, never '..'.
  * A leading '/' is optional and means the area root, never the host's root.
  * '..' is refused rather than resolved: a file API client has no reason to send it.
+ * Names are in Unicode NFC (see toNfc); no NFC form adds a separator, a dot segment or a control
+ * character, so the checks below hold for what was sent and for what is kept.
  */
 export function normalizeUserPath(input: string): string {
   // typeof guards JS callers: a repeated query parameter arrives as an array.
@@ -51,7 +69,7 @@ export function normalizeUserPath(input: string): string {
     throw new StoragePathError('path_invalid');
   }
   const segments: string[] = [];
-  for (const seg of input.split('/')) {
+  for (const seg of toNfc(input).split('/')) {
     if (seg === '' || seg === '.') continue;
     if (seg === '..') throw new StoragePathError('path_escape');
     // Blank names are invisible in every client; reserved names are our temp files.
@@ -79,27 +97,93 @@ export async function resolveInArea(areaRoot: string, userPath: string, knownRea
   const root = knownRealRoot ?? (await realpath(areaRoot));
   // From the full path upwards, find the deepest entry that exists; realpath resolves every
   // link on the way, so checking that one result covers all its ancestors.
+  let found = 0;
+  let base = root;
   for (let i = segments.length; i > 0; i--) {
-    const candidate = path.join(root, ...segments.slice(0, i));
-    let real: string;
-    try {
-      real = await realpath(candidate);
-    } catch (err) {
-      const code = errCode(err);
-      if (code === 'ELOOP') throw new StoragePathError('path_escape');
-      if (code === 'ENAMETOOLONG') throw new StoragePathError('path_too_long');
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
-      // realpath also says ENOENT for a link whose target is missing; lstat tells them apart.
-      if (!(await entryExists(candidate))) continue;
-      // Or the entry was made meanwhile (two uploads creating the same new folder): then it resolves now.
-      real = await realpath(candidate).catch(() => {
-        throw new StoragePathError('path_escape');
-      });
+    const real = await realOf(path.join(root, ...segments.slice(0, i)));
+    if (real === null) continue;
+    if (!isInside(root, real)) throw new StoragePathError('path_escape');
+    if (i === segments.length) return real;
+    found = i;
+    base = real;
+    break;
+  }
+  // Beneath it, a name may be on disk in another Unicode form than NFC: stored by an earlier
+  // version, which kept names as sent (macOS sends NFD). Looked for only where the NFC name is
+  // missing, and only for names that have another form at all: one readdir of that folder.
+  for (let i = found; i < segments.length; i++) {
+    const seg = segments[i]!;
+    // The NFC name itself (known missing at `found`), beneath a folder found by another form.
+    let real = i === found ? null : await realOf(path.join(base, seg));
+    if (real === null) {
+      const stored = MAY_HAVE_VARIANTS.test(seg) ? await storedVariant(base, seg) : null;
+      real = stored === null ? null : await realOf(path.join(base, stored));
+      if (real === null) return path.join(base, ...segments.slice(i)); // does not exist (yet)
     }
     if (!isInside(root, real)) throw new StoragePathError('path_escape');
-    return path.join(real, ...segments.slice(i));
+    base = real;
   }
-  return path.join(root, ...segments); // nothing below the root exists yet
+  return base;
+}
+
+/** realpath of an existing entry; null when there is none (ENOENT, ENOTDIR). */
+async function realOf(candidate: string): Promise<string | null> {
+  try {
+    return await realpath(candidate);
+  } catch (err) {
+    const code = errCode(err);
+    if (code === 'ELOOP') throw new StoragePathError('path_escape');
+    if (code === 'ENAMETOOLONG') throw new StoragePathError('path_too_long');
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+    // realpath also says ENOENT for a link whose target is missing; lstat tells them apart.
+    if (!(await entryExists(candidate))) return null;
+    // Or the entry was made meanwhile (two uploads creating the same new folder): then it resolves now.
+    return realpath(candidate).catch(() => {
+      throw new StoragePathError('path_escape');
+    });
+  }
+}
+
+/**
+ * The name on disk, in the folder `dirAbs`, of the entry whose NFC form is `name` (itself
+ * missing there), or null. Several candidates: the first in code-unit order, as userNamesOf.
+ */
+async function storedVariant(dirAbs: string, name: string): Promise<string | null> {
+  let names: string[];
+  try {
+    names = await readdir(dirAbs);
+  } catch (err) {
+    const code = errCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    if (code === 'ENAMETOOLONG') throw new StoragePathError('path_too_long');
+    throw err;
+  }
+  let best: string | null = null;
+  for (const stored of names) {
+    // An ASCII name is its own NFC form, so only non-ASCII names can be another form of `name`.
+    if (stored === name || !NON_ASCII.test(stored) || isTempName(stored)) continue;
+    if (stored.normalize('NFC') === name && (best === null || stored < best)) best = stored;
+  }
+  return best;
+}
+
+/**
+ * The members of a folder (its dirents, or anything named) under the names requests address them
+ * by, NFC, each with its name on disk. A name stored in another form by an earlier version is
+ * shown in NFC; when several stored names share one NFC form, only the one a request reaches is
+ * kept (see resolveInArea): the NFC name itself, else the first in code-unit order. The order of
+ * the result is not defined.
+ */
+export function userNamesOf<T extends { readonly name: string }>(entries: readonly T[]): Array<{ name: string; entry: T }> {
+  // Without a non-ASCII name there is nothing to normalise and no two names can collide.
+  if (!entries.some((e) => NON_ASCII.test(e.name))) return entries.map((entry) => ({ name: entry.name, entry }));
+  const chosen = new Map<string, T>();
+  for (const entry of entries) {
+    const name = toNfc(entry.name);
+    const held = chosen.get(name);
+    if (held === undefined || entry.name === name || (held.name !== name && entry.name < held.name)) chosen.set(name, entry);
+  }
+  return Array.from(chosen, ([name, entry]) => ({ name, entry }));
 }
 
 /** A user path and where it lies on disk (as resolveInArea answered). */

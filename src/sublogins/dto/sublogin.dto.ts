@@ -6,6 +6,8 @@ import { MAX_RULES_PER_SUBLOGIN } from '../../acl/rule-set.js';
 import { SUBLOGIN_NAME_PATTERN, type Sublogin } from '../sublogin.entity.js';
 
 const NAME = { pattern: SUBLOGIN_NAME_PATTERN.source, example: 'backup', description: 'The part after `customer-` in the sublogin\'s login' } as const;
+/** NAME for query parameters: no `example`, which Swagger UI's "Try it out" would fill in as the value. */
+const NAME_IN_QUERY = { pattern: SUBLOGIN_NAME_PATTERN.source, description: `${NAME.description}, e.g. \`backup\`` } as const;
 const NAME_MESSAGE = { message: `name must match ${SUBLOGIN_NAME_PATTERN.source}` };
 const PASSWORD = { minLength: 8, maxLength: 1024, format: 'password' } as const;
 // Control characters cannot be typed into most clients' password fields, nor sent safely in Basic.
@@ -75,7 +77,7 @@ export class UpdateSubloginDto {
 }
 
 export class SubloginNameDto {
-  @ApiProperty(NAME)
+  @ApiProperty(NAME_IN_QUERY)
   @Matches(SUBLOGIN_NAME_PATTERN, NAME_MESSAGE)
   name: string;
 }
@@ -93,11 +95,11 @@ export class ReplaceRulesDto {
 }
 
 export class CheckQueryDto {
-  @ApiProperty(NAME)
+  @ApiProperty(NAME_IN_QUERY)
   @Matches(SUBLOGIN_NAME_PATTERN, NAME_MESSAGE)
   name: string;
 
-  @ApiProperty({ example: '/file/delete/tmp/a.txt', description: 'A request path, canonicalised as a request is (`/FILE/delete//tmp/./a.txt` is `/file/delete/tmp/a.txt`)' })
+  @ApiProperty({ description: 'A request path, canonicalised as a request is (`/FILE/delete//tmp/./a.txt` is `/file/delete/tmp/a.txt`), e.g. `/file/delete/tmp/a.txt`' })
   @IsString()
   path: string;
 }

@@ -3,6 +3,8 @@ import type { ApiKey } from '../../api-keys/api-key.entity.js';
 import type { Application } from '../../api-keys/application.entity.js';
 import type { AuditEvent } from '../../audit/audit-event.entity.js';
 import { type Html, html } from '../core/html.js';
+import type { QuotaSetting } from '../../storage/storage-quota.service.js';
+import { formatBytes, quotaInputValue } from '../core/quota-input.js';
 import type { LegacyConnection } from '../legacy-accounts.report.js';
 import { statusBadge } from './developer.view.js';
 import { csrfField, layout, postButton, type Viewer, when } from './layout.js';
@@ -84,8 +86,32 @@ export interface OperatorAccountsView {
   limit: number;
   status: 'active' | 'suspended' | undefined;
   legacyCutoff: Date;
+  /** Each listed account's own quota setting, and its usage figure where one is kept. */
+  quotas: Map<string, QuotaSetting>;
+  usage: Map<string, number>;
+  /** STORAGE_QUOTA_BYTES; null: unlimited. */
+  defaultQuotaBytes: number | null;
   notice?: string | null;
   form?: { values: Record<string, string>; problems: string[] };
+  /** A quota field sent back with its problems. */
+  quotaForm?: { accountId: string; value: string; problems: string[] };
+}
+
+/** The quota cell of one account: what applies, what is used, and a field to change it. */
+function quotaCell(v: OperatorAccountsView, a: Account): Html {
+  const setting = v.quotas.get(a.id) ?? { kind: 'default' as const };
+  const limit = setting.kind === 'bytes' ? setting.bytes : setting.kind === 'unlimited' ? null : v.defaultQuotaBytes;
+  const used = v.usage.get(a.id);
+  const sent = v.quotaForm?.accountId === a.id ? v.quotaForm : undefined;
+  const field = `quota-${a.id}`;
+  return html`<td>${limit === null ? 'unlimited' : formatBytes(limit)}${setting.kind === 'default' ? html` <span class="hint">(default)</span>` : ''}${
+    used === undefined ? '' : html`<br><span class="hint">${formatBytes(used)} used</span>`
+  }
+${sent ? problems(sent.problems) : ''}<form method="post" action="/operator/accounts/${a.id}/quota" class="filters">
+${csrfField(v.viewer)}<div><label class="hint" for="${field}">Quota of ${a.login}</label>
+<input type="text" id="${field}" name="quota" maxlength="32" placeholder="default" spellcheck="false" autocomplete="off" value="${sent ? sent.value : quotaInputValue(setting)}"></div>
+<div><button type="submit" class="secondary">Set quota</button></div>
+</form></td>`;
 }
 
 export function operatorAccountsPage(v: OperatorAccountsView): Html {
@@ -97,6 +123,7 @@ export function operatorAccountsPage(v: OperatorAccountsView): Html {
 <td>${a.role === 'admin' ? 'operator' : 'customer'}</td>
 <td>${a.status === 'active' ? html`<span class="badge state-ok">active</span>` : html`<span class="badge state-bad">suspended</span>`}</td>
 <td>${when(a.registeredAt)}</td>
+${quotaCell(v, a)}
 <td>${
       a.login === v.viewer.login
         ? html`<span class="hint">you</span>`
@@ -119,7 +146,8 @@ export function operatorAccountsPage(v: OperatorAccountsView): Html {
       ([s, label]) => html`<li><a href="/operator/accounts${s ? `?status=${s}` : ''}"${(v.status ?? '') === s ? html` aria-current="page"` : ''}>${label}</a></li>`,
     )}</ul></nav>
 <p>A suspended account and all its sublogins authenticate nowhere, at once.</p>
-<table><caption>${v.total} account${v.total === 1 ? '' : 's'}, by login</caption><thead><tr><th scope="col">Login</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Registered</th><th scope="col">Action</th></tr></thead><tbody>${rows}</tbody></table>
+<p>The storage quota covers an account’s main and backup areas together; uploads and copies beyond it are refused (507). In its field: empty for the default (${v.defaultQuotaBytes === null ? 'unlimited' : formatBytes(v.defaultQuotaBytes)}, <code>STORAGE_QUOTA_BYTES</code>), <code>unlimited</code>, or a size such as <code>500 MB</code>, <code>10 GiB</code> or bytes.</p>
+<table><caption>${v.total} account${v.total === 1 ? '' : 's'}, by login</caption><thead><tr><th scope="col">Login</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Registered</th><th scope="col">Storage quota</th><th scope="col">Action</th></tr></thead><tbody>${rows}</tbody></table>
 ${pager('/operator/accounts', { status: v.status }, v.offset, v.accounts.length, v.total, v.limit)}
 </section>
 <section aria-labelledby="create-h" id="create">
@@ -181,7 +209,7 @@ ${problems(v.problems)}
 <form method="get" action="/operator/audit" class="filters">
 <div><label for="f-login">Login</label><input type="text" id="f-login" name="login" maxlength="100" value="${f.login ?? ''}" spellcheck="false"></div>
 <div><label for="f-type">Type</label><input type="text" id="f-type" name="type" maxlength="64" list="audit-types" placeholder="auth.login" value="${f.type ?? ''}" spellcheck="false">
-<datalist id="audit-types">${['auth.login', 'auth.basic', 'auth.otp', 'me.password', 'me.app-connection.enable', 'me.app-connection.reissue', 'me.app-connection.disable', 'sublogin.create', 'sublogin.update', 'sublogin.delete', 'sublogin.rules', 'apps.register', 'apps.key.issue', 'apps.key.rotate', 'admin.apps.approve', 'admin.apps.reject', 'admin.apps.revoke', 'admin.account.create', 'admin.account.suspend', 'admin.account.unsuspend', 'me.apps.block', 'me.apps.unblock'].map((t) => html`<option value="${t}">`)}</datalist></div>
+<datalist id="audit-types">${['auth.login', 'auth.basic', 'auth.otp', 'me.password', 'me.app-connection.enable', 'me.app-connection.reissue', 'me.app-connection.disable', 'sublogin.create', 'sublogin.update', 'sublogin.delete', 'sublogin.rules', 'apps.register', 'apps.key.issue', 'apps.key.rotate', 'admin.apps.approve', 'admin.apps.reject', 'admin.apps.revoke', 'admin.account.create', 'admin.account.suspend', 'admin.account.unsuspend', 'admin.account.quota', 'me.apps.block', 'me.apps.unblock'].map((t) => html`<option value="${t}">`)}</datalist></div>
 <div><label for="f-outcome">Outcome</label><select id="f-outcome" name="outcome">${['', 'success', 'failure', 'info'].map((o) => html`<option value="${o}"${(f.outcome ?? '') === o ? html` selected` : ''}>${o || 'any'}</option>`)}</select></div>
 <div><label for="f-from">From <span class="hint">(UTC)</span></label><input type="datetime-local" id="f-from" name="from" value="${f.from ?? ''}"></div>
 <div><label for="f-to">To <span class="hint">(UTC)</span></label><input type="datetime-local" id="f-to" name="to" value="${f.to ?? ''}"></div>

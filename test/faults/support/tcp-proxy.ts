@@ -4,11 +4,14 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 /**
  * A TCP relay in front of a server the test must not touch (the machine's PostgreSQL): the app
  * connects through it, and the test cuts it (every connection dropped, new ones refused) to make
- * that server unreachable for this app only, then opens it again on the same port.
+ * that server unreachable for this app only, then opens it again on the same port. Or it stalls
+ * it (connections stay open, nothing gets through: a partition) and resumes it.
  */
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** While stalled: the bytes held back, in arrival order, sent on resume(). */
+  private held: Array<() => void> | undefined;
   port = 0;
 
   constructor(private readonly target: { host: string; port: number }) {}
@@ -22,7 +25,13 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => undefined);
       }
-      client.pipe(upstream).pipe(client);
+      const relay = (from: Socket, to: Socket) =>
+        from.on('data', (chunk: Buffer) => {
+          if (this.held) this.held.push(() => to.write(chunk));
+          else to.write(chunk);
+        });
+      relay(client, upstream);
+      relay(upstream, client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -31,6 +40,18 @@ export class TcpProxy {
     this.port = (server.address() as { port: number }).port;
     this.server = server;
     return this;
+  }
+
+  /** Holds back every byte in either direction, connections left open (new ones are accepted and held too). */
+  stall(): void {
+    this.held ??= [];
+  }
+
+  /** Sends what was held back, and relays again. */
+  resume(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const send of held) send();
   }
 
   /** Drops every relayed connection and refuses new ones. */

@@ -1,0 +1,17 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Every 401 carries WWW-Authenticate (RFC 9110 §11.6.1): the challenges of the route's accepted
+ * methods, which the AuthGuard leaves on the request, whoever raised the 401 after it (the API-key
+ * guard, a handler checking a current password, a DAV or page filter). A 401 of a public route
+ * comes from a sign-in form (`/auth/login`, `/sign-in`, the OAuth login page): it gets `fallback`,
+ * the session's challenge. Answers that set their own challenge keep it.
+ */
+export function installChallenges(fastify: FastifyInstance, fallback: string): void {
+  // On every request from the start, so setting it does not give guarded requests another shape.
+  fastify.decorateRequest('authChallenges', undefined);
+  fastify.addHook('onSend', (req, reply, payload, done) => {
+    if (reply.statusCode === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', req.authChallenges ?? fallback);
+    done(null, payload);
+  });
+}
