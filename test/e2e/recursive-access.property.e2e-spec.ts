@@ -144,7 +144,8 @@ describe('property: a sublogin never touches a member its rules deny', () => {
       case 'COPY':
         return { change: can('/dav/write'), carry: can('/dav/read'), show: () => true };
       case 'MOVE':
-        return { change: (p: string) => can('/dav/write')(p) && can('/dav/delete')(p), carry: can('/dav/delete'), show: () => true };
+        // Each source member is deleted (delete), each destination member written (write).
+        return { change: (p: string) => (p === op.from || p.startsWith(`${op.from}/`) ? can('/dav/delete')(p) : can('/dav/write')(p)), carry: can('/dav/delete'), show: () => true };
       case 'DELETE':
         return { change: can('/dav/delete'), carry: () => false, show: () => true };
       case 'PROPFIND':
