@@ -159,10 +159,22 @@ export class AccountsService {
     await this.credentialEvents.changed(account.login);
   }
 
-  /** Replaces a hash made with older argon2 parameters, after a successful verification. */
-  async rehashIfNeeded(account: Account, password: string): Promise<void> {
-    if (!this.hasher.needsRehash(account.passwordHash)) return;
-    await this.accounts.update({ id: account.id }, { passwordHash: await this.hasher.hash(password) });
+  /**
+   * After a successful verification of the login password: a hash made otherwise than today's
+   * (older argon2 parameters, or bcrypt from an import) is replaced by argon2id, and a legacy
+   * account imported from a hash gets the secret-box copy OTP needs, now that the password is
+   * known. `legacy`: the caller knows the app-connection state (Basic does); else it is read.
+   */
+  async rehashIfNeeded(account: Account, password: string, legacy?: boolean): Promise<void> {
+    const rehash = this.hasher.needsRehash(account.passwordHash);
+    const seal = account.passwordBox === null && (legacy ?? (await this.dataSource.getRepository(AppConnection).findOneBy({ accountId: account.id }))?.state === 'legacy');
+    if (!rehash && !seal) return;
+    await this.accounts.update(
+      { id: account.id },
+      { ...(rehash ? { passwordHash: await this.hasher.hash(password) } : {}), ...(seal ? { passwordBox: this.keys.secretBox.seal(password) } : {}) },
+    );
+    // OTP's caches hold "no secret" for this login until told.
+    if (seal) await this.credentialEvents.changed(account.login);
   }
 
   /** The row of a new account: its password hashed (or its imported hash), and its app-connection state. */

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import type { Repository } from 'typeorm';
 import { Account } from '../accounts/account.entity.js';
+import { AccountsService } from '../accounts/accounts.service.js';
 import { AppConnection } from '../accounts/app-connection.entity.js';
 import { basicPasswordKind } from '../accounts/core/app-connection.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -56,6 +57,7 @@ export class BasicVerifier {
     private readonly audit: AuditService,
     private readonly lastUse: LastUseService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly accountsService: AccountsService,
     @Optional() private readonly sublogins?: SubloginLookup,
   ) {}
 
@@ -103,6 +105,8 @@ export class BasicVerifier {
     if (!account || !ok || account.status !== 'active') return { code: 'invalid_credentials', owner: account && { id: account.id, login: account.login } };
     // Only the owner (who just proved the login password) learns why, and what to do.
     if (kind === null) return { code: 'basic_disabled', owner: { id: account.id, login: account.login }, message: this.basicDisabled(account, connection) };
+    // A legacy account's login password: an imported or older hash is replaced now (once).
+    if (kind === 'login') await this.accountsService.rehashIfNeeded(account, password, true);
     return {
       principal: { method: 'basic', account: { id: account.id, login: account.login, role: account.role }, sublogin: null, application: null, scopes: null },
       logins: [account.login],

@@ -88,7 +88,7 @@ export function accountsCommand(base: CliBase): Command {
   accounts
     .command('import')
     .description(
-      'Import legacy accounts from a CSV file (with a header line) or JSON lines. Fields: login, email, registeredAt (ISO 8601), and password (plain: hashed on import) or passwordHash (an argon2id PHC string, stored as it is; bcrypt and other hashes are refused). Every row is checked first, and the accounts are created in one transaction: if any row is refused, nothing is imported (exit 1) unless --skip-invalid is given, which imports the valid rows and reports the others (exit 0).',
+      'Import legacy accounts from a CSV file (with a header line) or JSON lines. Fields: login, email, registeredAt (ISO 8601), and password (plain: hashed on import) or passwordHash (an argon2id PHC string or a bcrypt hash up to cost 14, stored as it is and replaced by argon2id at the first sign-in; other hashes are refused). Every row is checked first, and the accounts are created in one transaction: if any row is refused, nothing is imported (exit 1) unless --skip-invalid is given, which imports the valid rows and reports the others (exit 0).',
     )
     .argument('<file>', 'the file to import (.csv, .jsonl or .ndjson, or name the format with --format)')
     .option('--format <format>', 'csv or jsonl (default: from the file name)')
@@ -141,7 +141,7 @@ export function accountsCommand(base: CliBase): Command {
               registeredAt: v.account.registeredAt.toISOString(),
               password: v.password,
               appConnection,
-              ...(appConnection === 'legacy' && v.password === 'argon2id' ? { note: LEGACY_FROM_HASH } : {}),
+              ...(appConnection === 'legacy' && v.password !== 'plain' ? { note: LEGACY_FROM_HASH } : {}),
             };
           }),
           refused,
@@ -154,7 +154,7 @@ export function accountsCommand(base: CliBase): Command {
   return accounts;
 }
 
-const LEGACY_FROM_HASH = 'legacy account imported from a hash: Basic and sign-in take its login password; OTP with it works once the password is set again (there is no plain password to keep for OTP)';
+const LEGACY_FROM_HASH = 'legacy account imported from a hash: Basic and sign-in take its login password; OTP with it works after its first successful Basic or sign-in, which keeps the secret-box copy OTP needs (and replaces a bcrypt or older hash by argon2id)';
 
 function importText(
   r: { file: string; outcome: string; importedCount: number; accounts: { line: number; login: string; password: string; appConnection: string; note?: string }[]; refused: { line: number; login: string | null; reasons: string[] }[] },

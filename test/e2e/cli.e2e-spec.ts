@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hash } from '@node-rs/argon2';
+import bcrypt from 'bcryptjs';
 import { parse } from 'csv-parse/sync';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +11,7 @@ import { AccountsService } from '../../src/accounts/accounts.service.js';
 import { AuditService } from '../../src/audit/audit.service.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { ARGON2_PARAMS } from '../../src/crypto/password-hasher.js';
+import { makeOtp } from '../../src/otp/core/otp-token.js';
 import { DomainError } from '../../src/errors/domain-error.js';
 import { CredentialEvents } from '../../src/shared-state/credential-events.js';
 import type { HttpClient } from '../support/http-client.js';
@@ -37,7 +40,8 @@ async function cliIn(env: Record<string, string | undefined>, cwd: string, argv:
 }
 
 const ACTOR = 'cli:tester';
-const BCRYPT = '$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy';
+/** A bcrypt hash too costly to accept (cost 15). */
+const BCRYPT = '$2b$15$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy';
 
 describe('operator CLI', () => {
   let env: TestEnv;
@@ -301,7 +305,7 @@ describe('operator CLI', () => {
       ]);
       const reasons = Object.fromEntries(report.refused.map((r: any) => [r.line, r.reasons.join('; ')]));
       expect(reasons[4]).toContain('email must be an email');
-      expect(reasons[5]).toContain('bcrypt hash: not accepted');
+      expect(reasons[5]).toContain('bcrypt cost 15 too costly');
       expect(reasons[6]).toContain('the argon2id hash is malformed');
       expect(reasons[7]).toContain('registeredAt must be a valid ISO 8601 date string');
       expect(reasons[8]).toContain('registeredAt is in the future');
@@ -316,14 +320,15 @@ describe('operator CLI', () => {
       const text = await cli(['accounts', 'import', name]);
       expect(text.code).toBe(1);
       expect(text.out).toContain('Nothing was imported: 13 rows refused');
-      expect(text.out).toContain('line 5 (ivan): bcrypt hash: not accepted');
+      expect(text.out).toContain('line 5 (ivan): bcrypt cost 15 too costly');
 
       for (const login of ['frank', 'grace']) expect(await t.app.get(AccountsService).findByLogin(login)).toBeNull();
       expect((await auditLog()).some((e) => e.login === 'frank' || e.login === 'grace')).toBe(false);
     });
 
-    it('imports plain, argon2id and post-cutoff rows in one go; the legacy ones then sign in with Basic over HTTP', async () => {
+    it('imports plain, argon2id, bcrypt and post-cutoff rows in one go; the legacy ones then sign in with Basic over HTTP', async () => {
       const weakHash = await hash('rita-password', { algorithm: 2, memoryCost: 4096, timeCost: 3, parallelism: 1 });
+      const bcryptHash = await bcrypt.hash('vic-password', 10);
       const ourHash = await hash('sam-password', ARGON2_PARAMS);
       const name = await file(
         'good.csv',
@@ -332,7 +337,8 @@ describe('operator CLI', () => {
           `rita,rita@example.com,2019-03-01T10:00:00Z,,"${weakHash}"\r\n` +
           `sam,sam@example.com,2020-05-05T00:00:00+09:00,,"${ourHash}"\r\n` +
           'tina,"tina@example.com",2018-01-01T00:00:00Z,"tina, the ""plain"" password",\r\n' +
-          'uma,uma@example.com,2024-01-01T00:00:00Z,uma-password,\r\n',
+          'uma,uma@example.com,2024-01-01T00:00:00Z,uma-password,\r\n' +
+          `vic,vic@example.com,2017-07-07T00:00:00Z,,${bcryptHash}\r\n`,
       );
       const dry = await cli(['accounts', 'import', name, '--dry-run', '--json']);
       expect(dry.code).toBe(0);
@@ -342,12 +348,13 @@ describe('operator CLI', () => {
       const res = await cli(['accounts', 'import', name, '--json']);
       expect(res.code).toBe(0);
       const report = res.json();
-      expect(report).toMatchObject({ outcome: 'imported', importedCount: 4, refusedCount: 0, refused: [] });
+      expect(report).toMatchObject({ outcome: 'imported', importedCount: 5, refusedCount: 0, refused: [] });
       expect(report.accounts.map((a: any) => [a.login, a.password, a.appConnection])).toEqual([
         ['rita', 'argon2id', 'legacy'],
         ['sam', 'argon2id', 'legacy'],
         ['tina', 'plain', 'legacy'],
         ['uma', 'plain', 'disabled'],
+        ['vic', 'bcrypt', 'legacy'],
       ]);
       expect(report.accounts.every((a: any) => typeof a.id === 'string')).toBe(true);
       expect(report.accounts[0].note).toContain('OTP');
@@ -365,6 +372,16 @@ describe('operator CLI', () => {
       await t.client().login('rita', 'rita-password');
       expect((await accountRow('rita')).passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
       expect((await whoami('rita', 'rita-password')).status).toBe(200);
+      // bcrypt: verified as imported, replaced by argon2id at the first Basic, which also keeps the
+      // secret-box copy a legacy account's OTP needs: OTP with the login password works from then on.
+      expect((await accountRow('vic')).passwordHash).toBe(bcryptHash);
+      const otp = () => makeOtp('vic', 'vic-password', Math.floor(Date.now() / 1000) + 300, randomBytes(9).toString('base64url'));
+      expect((await rawRequest(`${t.url}/api/whoami?otp=${encodeURIComponent(otp())}`)).status).toBe(401);
+      expect((await whoami('vic', 'wrong-password')).status).toBe(401);
+      expect((await whoami('vic', 'vic-password')).status).toBe(200);
+      expect((await accountRow('vic')).passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+      expect((await whoami('vic', 'vic-password')).status).toBe(200);
+      expect((await rawRequest(`${t.url}/api/whoami?otp=${encodeURIComponent(otp())}`)).status).toBe(200);
 
       const created = (await auditLog()).filter((e) => e.type === 'admin.account.create' && ['rita', 'sam', 'tina', 'uma'].includes(e.login));
       expect(created.map((e) => [e.login, e.actor, e.detail.role])).toEqual([
@@ -399,7 +416,7 @@ describe('operator CLI', () => {
       expect(report).toMatchObject({ outcome: 'imported', importedCount: 2, refusedCount: 4 });
       expect(report.accounts.map((a: any) => a.login)).toEqual(['vera', 'zoe']);
       expect(report.refused.map((r: any) => [r.line, r.reasons[0]])).toEqual([
-        [3, expect.stringContaining('bcrypt hash: not accepted')],
+        [3, expect.stringContaining('bcrypt cost 15 too costly')],
         [4, 'is not valid JSON'],
         [5, expect.stringContaining('unknown field "nickname"')],
         [6, 'is not a JSON object'],

@@ -90,9 +90,16 @@ describe('imported hashes', () => {
     expect(await hashProblem(await hash('pw', { algorithm: 2, memoryCost: 4096, timeCost: 3, parallelism: 1 }))).toBeNull();
   });
 
+  it('accepts bcrypt hashes ($2a$, $2b$, $2y$) up to cost 14', async () => {
+    expect(await hashProblem('$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy')).toBeNull();
+    expect(await hashProblem('$2y$12$abcdefghijklmnopqrstuu5bLJY8cw4AVn2ib3kYyZpbaMmkxySXW')).toBeNull();
+    expect(await hashProblem('$2a$14$abcdefghijklmnopqrstuu5bLJY8cw4AVn2ib3kYyZpbaMmkxySXW')).toBeNull();
+  });
+
   it.each([
-    ['$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy', 'bcrypt hash: not accepted'],
-    ['$2y$12$abcdefghijklmnopqrstuu5bLJY8cw4AVn2ib3kYyZpbaMmkxySXW', 'bcrypt hash: not accepted'],
+    ['$2b$15$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy', 'bcrypt cost 15 too costly'],
+    ['$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhW', 'bcrypt hash is malformed'],
+    ['$2x$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy', 'bcrypt hash is malformed'],
     ['$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo', 'only argon2id'],
     ['$argon2id$v=16$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo', 'not an argon2id hash'],
     ['$argon2id$v=19$m=1048576,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo', 'too costly'],

@@ -3,6 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { parse } from 'csv-parse/sync';
 import type { ImportedAccount } from '../../accounts/accounts.service.js';
+import { BCRYPT_HASH } from '../../crypto/password-hasher.js';
 import { CreateAccountDto } from '../../admin/dto/account.dto.js';
 
 /**
@@ -111,7 +112,7 @@ export interface CheckedRow {
   line: number;
   account: ImportedAccount;
   /** How the password arrives: `plain` (hashed on import) or `argon2id` (stored as it is). */
-  password: 'plain' | 'argon2id';
+  password: 'plain' | 'argon2id' | 'bcrypt';
 }
 
 export interface RefusedRow {
@@ -150,7 +151,7 @@ export async function checkRows(rows: readonly RawRow[], taken: ReadonlySet<stri
     valid.push({
       line: row.line,
       account: { login: f.login!, email: f.email!, registeredAt: new Date(f.registeredAt!), ...(f.password !== undefined ? { password: f.password } : { passwordHash: f.passwordHash! }) },
-      password: f.password !== undefined ? 'plain' : 'argon2id',
+      password: f.password !== undefined ? 'plain' : BCRYPT_HASH.test(f.passwordHash ?? '') ? 'bcrypt' : 'argon2id',
     });
   }
   return { valid, refused };
@@ -187,6 +188,9 @@ async function rowProblems(f: RawRow['fields'], now: Date): Promise<string[]> {
 }
 
 /** Largest argon2id cost accepted on import: every Basic verification of the account pays it. */
+/** The costliest bcrypt hash accepted (2^14 rounds: about a second of CPU per verification here). */
+export const MAX_IMPORTED_BCRYPT_COST = 14;
+
 export const MAX_IMPORTED_ARGON2 = { memoryCost: 262_144, timeCost: 16, parallelism: 16 } as const;
 
 const ARGON2ID_PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
@@ -197,14 +201,17 @@ const ARGON2ID_PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+
  * MAX_IMPORTED_ARGON2; ones made with other parameters than today's are replaced at the
  * account's next sign-in (AccountsService.rehashIfNeeded).
  *
- * bcrypt is refused, by decision: the login paths (Basic, OTP, sign-in) verify argon2id only,
- * and a second algorithm there, kept for as long as some imported account has not signed in,
- * is more to get wrong than an import is worth (bcrypt also ignores whatever follows a
- * password's 72nd byte). Such accounts are imported with their plain password if the old system
- * has it, or with a new one the customer then changes.
+ * bcrypt hashes (`$2a$`, `$2b$`, `$2y$`, cost up to MAX_IMPORTED_BCRYPT_COST) are accepted too:
+ * PasswordHasher verifies them, and the first successful sign-in (Basic with the login password,
+ * or the sign-in page) replaces them with argon2id. As in the old system, bcrypt reads only a
+ * password's first 72 bytes until then.
  */
 export async function hashProblem(hash: string): Promise<string | null> {
-  if (/^\$2[abxy]\$/.test(hash)) return 'bcrypt hash: not accepted (the service verifies argon2id only); import a plain password or reset the password';
+  if (/^\$2[abxy]\$/.test(hash)) {
+    if (!BCRYPT_HASH.test(hash)) return 'the bcrypt hash is malformed ($2a$, $2b$ or $2y$, a two-digit cost, 53 characters of salt and hash)';
+    const cost = Number(hash.slice(4, 6));
+    return cost > MAX_IMPORTED_BCRYPT_COST ? `bcrypt cost ${cost} too costly to verify on a sign-in (at most ${MAX_IMPORTED_BCRYPT_COST})` : null;
+  }
   if (/^\$argon2(i|d)\$/.test(hash)) return 'argon2i/argon2d hash: only argon2id hashes are accepted';
   if (hash.length > 255) return 'passwordHash is longer than 255 characters';
   const m = ARGON2ID_PHC.exec(hash);
