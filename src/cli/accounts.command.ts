@@ -10,7 +10,7 @@ import { generateAppPassword, initialAppConnectionState } from '../accounts/core
 import { AccountDto, CreateAccountDto } from '../admin/dto/account.dto.js';
 import { AuditService } from '../audit/audit.service.js';
 import { type CliBase, group, runOf } from './cli-command.js';
-import { CliError, type CliRun, cliActor, emit, EXIT, intOption, isUuid, table, usageError, warnIfNotBroadcast, withServices } from './cli-context.js';
+import { CliError, type CliRun, cliActor, emit, EXIT, withPaging, isUuid, table, usageError, warnIfNotBroadcast, withServices } from './cli-context.js';
 import { checkRows, formatOf, ImportFileError, parseImportFile, type RawRow } from './core/import-rows.js';
 
 export function accountsCommand(base: CliBase): Command {
@@ -40,12 +40,12 @@ export function accountsCommand(base: CliBase): Command {
       });
     });
 
-  accounts
-    .command('list')
-    .description('List accounts by login (as GET /api/admin/accounts)')
-    .option('--status <status>', 'active or suspended')
-    .option('--limit <n>', 'at most this many (1 to 1000)', intOption('--limit', 1, 1000), 100)
-    .option('--offset <n>', 'skip this many', intOption('--offset', 0, Number.MAX_SAFE_INTEGER), 0)
+  withPaging(
+    accounts
+      .command('list')
+      .description('List accounts by login (as GET /api/admin/accounts)')
+      .option('--status <status>', 'active or suspended')
+  )
     .action(async (o: { status?: string; limit: number; offset: number }, command: Command) => {
       const run = runOf(base, command);
       if (o.status !== undefined && o.status !== 'active' && o.status !== 'suspended') throw usageError(`--status must be active or suspended (got "${o.status}")`);

@@ -5,7 +5,7 @@ import { ApplicationsService } from '../api-keys/applications.service.js';
 import { APPLICATION_STATUSES, type ApplicationStatus, type ReviewAction } from '../api-keys/core/application-lifecycle.js';
 import { AdminApplicationDto } from '../api-keys/dto/application.dto.js';
 import { type CliBase, group, runOf } from './cli-command.js';
-import { cliActor, emit, intOption, isUuid, table, usageError, warnIfNotBroadcast, withServices } from './cli-context.js';
+import { cliActor, emit, withPaging, isUuid, table, usageError, warnIfNotBroadcast, withServices } from './cli-context.js';
 
 const REVIEWS: readonly { action: ReviewAction; description: string }[] = [
   { action: 'approve', description: 'pending or rejected → approved: the developer may then fetch the API key once (as POST /api/admin/apps/{id}/approve)' },
@@ -16,12 +16,12 @@ const REVIEWS: readonly { action: ReviewAction; description: string }[] = [
 export function appsCommand(base: CliBase): Command {
   const apps = group('apps', 'Developer applications and their review: list, approve, reject, revoke');
 
-  apps
-    .command('list')
-    .description('Applications, oldest first (as GET /api/admin/apps); --status pending is the review queue')
-    .option('--status <status>', APPLICATION_STATUSES.join(', '))
-    .option('--limit <n>', 'at most this many (1 to 1000)', intOption('--limit', 1, 1000), 100)
-    .option('--offset <n>', 'skip this many', intOption('--offset', 0, Number.MAX_SAFE_INTEGER), 0)
+  withPaging(
+    apps
+      .command('list')
+      .description('Applications, oldest first (as GET /api/admin/apps); --status pending is the review queue')
+      .option('--status <status>', APPLICATION_STATUSES.join(', '))
+  )
     .action(async (o: { status?: string; limit: number; offset: number }, command: Command) => {
       const run = runOf(base, command);
       if (o.status !== undefined && !(APPLICATION_STATUSES as readonly string[]).includes(o.status)) throw usageError(`--status must be one of ${APPLICATION_STATUSES.join(', ')} (got "${o.status}")`);

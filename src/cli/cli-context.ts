@@ -181,6 +181,13 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
+/** `--limit` and `--offset` on a listing command (1 to 1000, default 100; from 0). */
+export function withPaging<C extends { option(flags: string, description: string, parse: (raw: string) => number, fallback: number): C }>(command: C): C {
+  return command
+    .option('--limit <n>', 'at most this many (1 to 1000)', intOption('--limit', 1, 1000), 100)
+    .option('--offset <n>', 'skip this many', intOption('--offset', 0, Number.MAX_SAFE_INTEGER), 0);
+}
+
 /** Whole numbers for --limit / --offset. */
 export function intOption(name: string, min: number, max: number): (raw: string) => number {
   return (raw) => {

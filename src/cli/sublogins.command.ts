@@ -3,16 +3,16 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import { SubloginDto } from '../sublogins/dto/sublogin.dto.js';
 import { SubloginsService } from '../sublogins/sublogins.service.js';
 import { type CliBase, group, runOf } from './cli-command.js';
-import { CliError, emit, EXIT, intOption, table, withServices } from './cli-context.js';
+import { CliError, emit, EXIT, withPaging, table, withServices } from './cli-context.js';
 
 export function subloginsCommand(base: CliBase): Command {
   const sublogins = group('sublogins', 'A customer’s sublogins');
-  sublogins
-    .command('list')
-    .description('List an account’s sublogins by name, with their number of rules (as the customer’s GET /api/sublogin/list)')
-    .requiredOption('--account <login>', 'the customer’s login')
-    .option('--limit <n>', 'at most this many (1 to 1000)', intOption('--limit', 1, 1000), 100)
-    .option('--offset <n>', 'skip this many', intOption('--offset', 0, Number.MAX_SAFE_INTEGER), 0)
+  withPaging(
+    sublogins
+      .command('list')
+      .description('List an account’s sublogins by name, with their number of rules (as the customer’s GET /api/sublogin/list)')
+      .requiredOption('--account <login>', 'the customer’s login')
+  )
     .action(async (o: { account: string; limit: number; offset: number }, command: Command) => {
       const run = runOf(base, command);
       await withServices(run, async (app) => {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeDeepTree, removeDeep, reservedNames, segmentOf, segments } from '../../test/support/deep-tree.js';
-import { DomainError } from '../errors/domain-error.js';
+import { codeOf } from '../../test/support/domain-error-code.js';
 import { AreaStorage } from './area-storage.js';
 import { MAX_ABS_PATH_BYTES } from './core/storage-path.js';
 import { measure } from './storage.service.js';
@@ -31,16 +31,6 @@ afterEach(async () => {
   removeDeep(base);
   await rm(base, { recursive: true, force: true });
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DomainError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 /** A user path of exactly `n` bytes ('/ttt…/ttt'), its last name at most 254 bytes long. */
 function pathOfBytes(n: number): string {

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DomainError } from '../errors/domain-error.js';
 import { EVERY_MEMBER } from './storage.types.js';
+import { codeOf } from '../../test/support/domain-error-code.js';
 import { AreaStorage, FileReadStream } from './area-storage.js';
 
 const ALL = { source: EVERY_MEMBER, target: EVERY_MEMBER };
@@ -22,16 +22,6 @@ afterEach(async () => {
   vi.useRealTimers();
   await rm(base, { recursive: true, force: true });
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DomainError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 const text = (s: string) => Readable.from([Buffer.from(s)]);
 const read = async (p: string) => {

@@ -1,22 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DataSource } from 'typeorm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dataSourceOptions, MIGRATIONS } from '../data-source-options.js';
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../data-source-options.js';
+import { migrationTestDb } from '../../../test/support/migration-test-db.js';
 import { DavChecksums1796100000000 } from './1796100000000-DavChecksums.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'portcullis-migration-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-async function open(migrations: unknown[]): Promise<DataSource> {
-  const ds = await new DataSource({ ...dataSourceOptions(`sqlite:${join(dir, 'db.sqlite')}`), migrations: migrations as never }).initialize();
-  await ds.runMigrations();
-  return ds;
-}
+const { open } = migrationTestDb();
 
 describe('migration DavChecksums', () => {
   it('drops the dead properties that are live from now on, and no other', async () => {

@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DataSource } from 'typeorm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bulkInsert } from '../bulk-insert.js';
-import { dataSourceOptions, MIGRATIONS } from '../data-source-options.js';
+import { MIGRATIONS } from '../data-source-options.js';
+import { migrationTestDb } from '../../../test/support/migration-test-db.js';
 import { OtpClaimsByExpiry1795800000000 } from './1795800000000-OtpClaimsByExpiry.js';
 
 // A token valid through second E was recorded, before this migration, until E s + 1 s plus the
@@ -12,17 +9,7 @@ import { OtpClaimsByExpiry1795800000000 } from './1795800000000-OtpClaimsByExpir
 const E = 1_795_800_123;
 const hash = 'a'.repeat(64);
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'portcullis-migration-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-async function open(migrations: unknown[]): Promise<DataSource> {
-  const ds = await new DataSource({ ...dataSourceOptions(`sqlite:${join(dir, 'db.sqlite')}`), migrations: migrations as never }).initialize();
-  await ds.runMigrations();
-  return ds;
-}
+const { open } = migrationTestDb();
 
 describe('migration OtpClaimsByExpiry', () => {
   it('keeps the claims in use, so a token claimed before it is still refused after it', async () => {
