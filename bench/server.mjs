@@ -1,19 +1,21 @@
 // A benchmark target: the built service (dist/) on a loopback port with a fresh SQLite state and
 // a legacy account `bench` (Basic with its login password). Prints "READY <url>" when listening.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller, Get, Module } from '@nestjs/common';
-import { AccountsService } from '../dist/src/accounts/accounts.service.js';
-import { Acl } from '../dist/src/acl/acl.decorators.js';
-import { aclSpecificOf } from '../dist/src/acl/acl-specific.js';
-import { ApiKeyPolicy } from '../dist/src/api-keys/api-key-policy.decorator.js';
-import { Auth, CurrentPrincipal, Public } from '../dist/src/auth/auth.decorators.js';
-import { WhoamiController } from '../dist/src/auth/whoami.controller.js';
-import { ensureBootstrapAdmin } from '../dist/src/accounts/bootstrap-admin.js';
-import { createApp } from '../dist/src/app.factory.js';
-import { loadConfig } from '../dist/src/config/config.js';
+import { fromDist } from './dist.mjs';
+
+const { AccountsService } = await fromDist('src/accounts/accounts.service.js');
+const { Acl } = await fromDist('src/acl/acl.decorators.js');
+const { aclSpecificOf } = await fromDist('src/acl/acl-specific.js');
+const { ApiKeyPolicy } = await fromDist('src/api-keys/api-key-policy.decorator.js');
+const { Auth, CurrentPrincipal, Public } = await fromDist('src/auth/auth.decorators.js');
+const { WhoamiController } = await fromDist('src/access/whoami.controller.js', 'src/auth/whoami.controller.js');
+const { ensureBootstrapAdmin } = await fromDist('src/accounts/bootstrap-admin.js');
+const { createApp } = await fromDist('src/app.factory.js');
+const { loadConfig } = await fromDist('src/config/config.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
 const config = loadConfig({
@@ -55,5 +57,6 @@ await app.listen({ host: '127.0.0.1', port: 0 });
 console.log(`READY http://127.0.0.1:${app.getHttpServer().address().port}`);
 process.on('SIGTERM', async () => {
   await app.close();
+  rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 });

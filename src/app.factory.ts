@@ -9,6 +9,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { ValidationError } from 'class-validator';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { installPassportRequestFields } from './access/credential-strategies.js';
 import { rewriteMatrixUrl } from './api-keys/matrix-url.js';
 import { AppModule } from './app.module.js';
 import { AuditService } from './audit/audit.service.js';
@@ -48,7 +49,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
     // Matrix parameters (`/api;api_key=KEY/file/list`) are cut from the path BEFORE routing and kept
-    // for the ApiKeyGuard: the router matches literal paths, so `/api;api_key=…/…` would be an unknown
+    // for the API-key step: the router matches literal paths, so `/api;api_key=…/…` would be an unknown
     // route, and no `;…` spelling of a path may reach a route without the policy of its plain path.
     // `OPTIONS *` (the server in general, RFC 9110 §9.3.7) is answered as `OPTIONS /` (DavRootController).
     rewriteUrl: (req: IncomingMessage) => (isServerWideOptions(req) ? '/' : rewriteMatrixUrl(req)),
@@ -80,6 +81,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.get(MetricsService).install(fastify);
   // Every 401 names the ways in: the route's challenges, or on a sign-in form the session's.
   installChallenges(fastify, sessionChallenge(config.basicRealm));
+  // The fields Passport sets on the requests it authenticates, on every request from the start.
+  installPassportRequestFields(fastify);
   // Fastify's onClose runs once in-flight requests are answered and while the database is still
   // open (Nest closes TypeORM before providers' onApplicationShutdown), so the audit log's last
   // batch is written here.

@@ -1,4 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AccessModule } from './access/access.module.js';
+import { WhoamiModule } from './access/whoami.module.js';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { AclModule } from './acl/acl.module.js';
 import { AdminModule } from './admin/admin.module.js';
@@ -13,6 +15,7 @@ import { DavModule } from './dav/dav.module.js';
 import { FilesModule } from './files/files.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { MyAppsModule } from './mypage/my-apps.module.js';
 import { MyPageModule } from './mypage/mypage.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 import { OtpModule } from './otp/otp.module.js';
@@ -37,27 +40,26 @@ export class AppModule {
         AuditModule,
         AccountsModule,
         AuthModule,
+        WhoamiModule,
         OtpModule,
-        // Between AuthModule and AclModule: global guards run in module scan order, and the
-        // ApiKeyGuard needs the AuthGuard's principal (a session needs no key) and must refuse a
-        // bad key before the AclGuard decides anything (see ApiKeysModule).
         ApiKeysModule,
-        // After AuthModule: global guards run in module scan order, and the AclGuard (AclModule)
-        // must see the principal the AuthGuard sets. Never import these before AuthModule.
+        // `/api/me/apps` (API keys and OAuth grants): its routes stay where they stood in openapi.json.
+        MyAppsModule,
         AclModule,
         SubloginsModule,
         StorageModule,
         FilesModule,
         DavModule,
-        // The OAuth server and the Bearer method; no global guard of its own (see OAuthModule).
         OAuthModule,
         StatsModule,
         AdminModule,
         MyPageModule,
         HealthModule,
         MetricsModule,
-        // Last: the pages import modules scanned above, which keeps the global guards' order.
         WebModule,
+        // The one global guard and its pipeline; the order of the modules above is only the
+        // OpenAPI document's order of paths.
+        AccessModule,
         ...extra,
       ],
     };

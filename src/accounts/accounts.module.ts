@@ -4,10 +4,16 @@ import { Account } from './account.entity.js';
 import { AccountsService } from './accounts.service.js';
 import { AppConnection } from './app-connection.entity.js';
 import { AppConnectionService } from './app-connection.service.js';
+import { Sublogin } from './sublogin.entity.js';
+import { SubloginLookup } from './sublogin-lookup.js';
 
+/**
+ * Accounts, their app connections, and the sublogin lookup the credential checks need. Other
+ * modules read account data through these services, never through the tables' repositories.
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature([Account, AppConnection])],
-  providers: [AccountsService, AppConnectionService],
-  exports: [AccountsService, AppConnectionService, TypeOrmModule],
+  imports: [TypeOrmModule.forFeature([Account, AppConnection, Sublogin])],
+  providers: [AccountsService, AppConnectionService, SubloginLookup],
+  exports: [AccountsService, AppConnectionService, SubloginLookup],
 })
 export class AccountsModule {}

@@ -115,6 +115,21 @@ export class AccountsService {
     return this.accounts.findOneBy({ login });
   }
 
+  findById(id: string): Promise<Account | null> {
+    return this.accounts.findOneBy({ id });
+  }
+
+  exists(id: string): Promise<boolean> {
+    return this.accounts.existsBy({ id });
+  }
+
+  /** Account id → login, for the ids that exist. */
+  async loginsOf(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const found = await this.accounts.find({ select: { id: true, login: true }, where: { id: In([...new Set(ids)]) } });
+    return new Map(found.map((a) => [a.id, a.login]));
+  }
+
   async get(id: string): Promise<Account> {
     const account = await this.accounts.findOneBy({ id });
     if (!account) throw new DomainError('not_found', 'no such account');

@@ -9,6 +9,9 @@ import { Account } from './account.entity.js';
 import { AppConnection } from './app-connection.entity.js';
 import { type AppConnectionAction, AppConnectionError, generateAppPassword, transition } from './core/app-connection.js';
 
+/** An app connection still in `legacy`, with its account loaded. */
+export type LegacyConnection = AppConnection & { account: Account };
+
 export interface AppConnectionChange {
   connection: AppConnection;
   /** The newly issued password, present only in the answer that issued it. */
@@ -26,9 +29,31 @@ export class AppConnectionService {
   ) {}
 
   async get(accountId: string): Promise<AppConnection> {
-    const connection = await this.dataSource.getRepository(AppConnection).findOneBy({ accountId });
+    const connection = await this.find(accountId);
     if (!connection) throw new DomainError('not_found', 'no app connection for this account');
     return connection;
+  }
+
+  find(accountId: string): Promise<AppConnection | null> {
+    return this.dataSource.getRepository(AppConnection).findOneBy({ accountId });
+  }
+
+  /**
+   * The legacy-cutoff view (contract §4.2): connections still `legacy`, so Basic still takes their
+   * account's login password, most recently used first; never-used ones come last.
+   */
+  async listLegacy(offset: number, limit: number): Promise<{ items: LegacyConnection[]; total: number }> {
+    const [items, total] = await this.dataSource
+      .getRepository(AppConnection)
+      .createQueryBuilder('c')
+      .innerJoinAndSelect('c.account', 'a')
+      .where('c.state = :state', { state: 'legacy' })
+      .orderBy('c.lastUsedAt', 'DESC', 'NULLS LAST')
+      .addOrderBy('a.login', 'ASC')
+      .offset(offset)
+      .limit(limit)
+      .getManyAndCount();
+    return { items: items as LegacyConnection[], total };
   }
 
   async apply(account: Account, action: AppConnectionAction): Promise<AppConnectionChange> {

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { Sublogin } from '../sublogins/sublogin.entity.js';
+import { Sublogin } from '../accounts/sublogin.entity.js';
 import type { AclEffect } from './core/acl-resolver.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { Sublogin } from '../sublogins/sublogin.entity.js';
+import { SubloginLookup } from '../accounts/sublogin-lookup.js';
 import { AclRule } from './acl-rule.entity.js';
 import type { AclRule as Rule } from './core/acl-resolver.js';
 
@@ -17,7 +17,7 @@ export abstract class AclRuleStore {
 export class TypeOrmAclRuleStore extends AclRuleStore {
   constructor(
     @InjectRepository(AclRule) private readonly rules: Repository<AclRule>,
-    @InjectRepository(Sublogin) private readonly sublogins: Repository<Sublogin>,
+    private readonly sublogins: SubloginLookup,
   ) {
     super();
   }
@@ -28,6 +28,6 @@ export class TypeOrmAclRuleStore extends AclRuleStore {
   }
 
   findSublogin(accountId: string, name: string): Promise<{ id: string; login: string } | null> {
-    return this.sublogins.findOne({ where: { accountId, name }, select: { id: true, login: true } });
+    return this.sublogins.findByName(accountId, name);
   }
 }

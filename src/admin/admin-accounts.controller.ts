@@ -6,6 +6,7 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AdminAuth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
+import { requestMeta } from '../auth/request-meta.js';
 import { StorageQuotaService } from '../storage/storage-quota.service.js';
 import { AccountDto, AccountListQueryDto, AccountPageDto, CreateAccountDto } from './dto/account.dto.js';
 import { AccountQuotaDto, SetQuotaDto, settingOfBody } from './dto/quota.dto.js';
@@ -27,7 +28,7 @@ export class AdminAccountsController {
   @ApiCreatedResponse({ type: AccountDto })
   async create(@Body() body: CreateAccountDto, @CurrentPrincipal() operator: Principal, @Req() req: FastifyRequest): Promise<AccountDto> {
     const account = await this.accounts.create({ ...body, registeredAt: body.registeredAt ? new Date(body.registeredAt) : undefined });
-    this.audit.record({ type: 'admin.account.create', outcome: 'info', login: account.login, accountId: account.id, actor: operator.account.login, detail: { role: account.role, registeredAt: account.registeredAt.toISOString() }, request: req });
+    this.audit.record({ type: 'admin.account.create', outcome: 'info', login: account.login, accountId: account.id, actor: operator.account.login, detail: { role: account.role, registeredAt: account.registeredAt.toISOString() }, origin: requestMeta(req) });
     return AccountDto.of(account);
   }
 
@@ -77,7 +78,7 @@ export class AdminAccountsController {
   async setQuota(@Param('id', uuid) id: string, @Body() body: SetQuotaDto, @CurrentPrincipal() operator: Principal, @Req() req: FastifyRequest): Promise<AccountQuotaDto> {
     const account = await this.accounts.get(id);
     await this.quotas.setSetting(id, settingOfBody(body));
-    this.audit.record({ type: 'admin.account.quota', outcome: 'info', login: account.login, accountId: id, actor: operator.account.login, detail: body.bytes === null ? { setting: 'unlimited' } : { setting: 'bytes', bytes: body.bytes }, request: req });
+    this.audit.record({ type: 'admin.account.quota', outcome: 'info', login: account.login, accountId: id, actor: operator.account.login, detail: body.bytes === null ? { setting: 'unlimited' } : { setting: 'bytes', bytes: body.bytes }, origin: requestMeta(req) });
     return AccountQuotaDto.of(id, await this.quotas.status(id), this.quotas.defaultQuotaBytes);
   }
 
@@ -87,7 +88,7 @@ export class AdminAccountsController {
   async resetQuota(@Param('id', uuid) id: string, @CurrentPrincipal() operator: Principal, @Req() req: FastifyRequest): Promise<AccountQuotaDto> {
     const account = await this.accounts.get(id);
     await this.quotas.setSetting(id, { kind: 'default' });
-    this.audit.record({ type: 'admin.account.quota', outcome: 'info', login: account.login, accountId: id, actor: operator.account.login, detail: { setting: 'default' }, request: req });
+    this.audit.record({ type: 'admin.account.quota', outcome: 'info', login: account.login, accountId: id, actor: operator.account.login, detail: { setting: 'default' }, origin: requestMeta(req) });
     return AccountQuotaDto.of(id, await this.quotas.status(id), this.quotas.defaultQuotaBytes);
   }
 
@@ -96,12 +97,12 @@ export class AdminAccountsController {
   @ApiNoContentResponse()
   async remove(@Param('id', uuid) id: string, @CurrentPrincipal() operator: Principal, @Req() req: FastifyRequest): Promise<void> {
     const account = await this.accounts.delete(id);
-    this.audit.record({ type: 'admin.account.delete', outcome: 'info', login: account.login, accountId: account.id, actor: operator.account.login, request: req });
+    this.audit.record({ type: 'admin.account.delete', outcome: 'info', login: account.login, accountId: account.id, actor: operator.account.login, origin: requestMeta(req) });
   }
 
   private async setStatus(id: string, status: AccountStatus, operator: Principal, req: FastifyRequest): Promise<AccountDto> {
     const account = await this.accounts.setStatus(id, status);
-    this.audit.record({ type: `admin.account.${status === 'active' ? 'unsuspend' : 'suspend'}`, outcome: 'info', login: account.login, accountId: account.id, actor: operator.account.login, request: req });
+    this.audit.record({ type: `admin.account.${status === 'active' ? 'unsuspend' : 'suspend'}`, outcome: 'info', login: account.login, accountId: account.id, actor: operator.account.login, origin: requestMeta(req) });
     return AccountDto.of(account);
   }
 }

@@ -3,7 +3,8 @@ import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, 
 import type { FastifyRequest } from 'fastify';
 import { AdminAuth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { ErrorResponseDto } from '../openapi/error-response.dto.js';
+import { requestMeta } from '../auth/request-meta.js';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import type { Application } from './application.entity.js';
 import { ApplicationsService } from './applications.service.js';
 import type { ReviewAction } from './core/application-lifecycle.js';
@@ -61,7 +62,7 @@ export class AdminAppsController {
   }
 
   private async review(id: string, action: ReviewAction, operator: Principal, req: FastifyRequest): Promise<AdminApplicationDto> {
-    return (await this.views([await this.applications.review(operator, id, action, req)]))[0]!;
+    return (await this.views([await this.applications.review(operator, id, action, requestMeta(req))]))[0]!;
   }
 
   private async views(apps: Application[]): Promise<AdminApplicationDto[]> {

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { FastifyRequest } from 'fastify';
 import { In, type Repository } from 'typeorm';
-import { AuditService } from '../audit/audit.service.js';
+import { type AuditOrigin, AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { DomainError } from '../errors/domain-error.js';
 import { ApiKeyBlock } from './api-key-block.entity.js';
@@ -49,7 +48,7 @@ export class ApiKeyBlocksService {
   }
 
   /** Blocks an application for the account; idempotent. Any existing application may be blocked, used or not. */
-  async block(principal: Principal, applicationId: string, req: FastifyRequest): Promise<ConnectedApplication> {
+  async block(principal: Principal, applicationId: string, origin: AuditOrigin): Promise<ConnectedApplication> {
     const application = await this.application(applicationId);
     const accountId = principal.account.id;
     let block = await this.blocks.findOneBy({ accountId, applicationId });
@@ -63,19 +62,19 @@ export class ApiKeyBlocksService {
         if (!block) throw err;
       }
       await this.cache.announce(applicationId);
-      this.record('me.apps.block', principal, application, req);
+      this.record('me.apps.block', principal, application, origin);
     }
     return { application, block, use: await this.uses.findOneBy({ accountId, applicationId }) };
   }
 
   /** Lifts a block; idempotent. */
-  async unblock(principal: Principal, applicationId: string, req: FastifyRequest): Promise<ConnectedApplication> {
+  async unblock(principal: Principal, applicationId: string, origin: AuditOrigin): Promise<ConnectedApplication> {
     const application = await this.application(applicationId);
     const accountId = principal.account.id;
     const res = await this.blocks.delete({ accountId, applicationId });
     if (res.affected) {
       await this.cache.announce(applicationId);
-      this.record('me.apps.unblock', principal, application, req);
+      this.record('me.apps.unblock', principal, application, origin);
     }
     return { application, block: null, use: await this.uses.findOneBy({ accountId, applicationId }) };
   }
@@ -86,7 +85,7 @@ export class ApiKeyBlocksService {
     return app;
   }
 
-  private record(type: string, principal: Principal, application: Application, req: FastifyRequest): void {
-    this.audit.record({ type, outcome: 'info', login: principal.account.login, accountId: principal.account.id, detail: { applicationId: application.id, name: application.name }, request: req });
+  private record(type: string, principal: Principal, application: Application, origin: AuditOrigin): void {
+    this.audit.record({ type, outcome: 'info', login: principal.account.login, accountId: principal.account.id, detail: { applicationId: application.id, name: application.name }, origin });
   }
 }

@@ -14,7 +14,7 @@ import { Application } from './application.entity.js';
 import { API_KEY_HMAC_PURPOSE } from './core/api-key-format.js';
 import type { ApplicationStatus } from './core/application-lifecycle.js';
 
-/** What the ApiKeyGuard needs to know about a key: its application, both statuses, and who blocked the app. */
+/** What the API-key step needs to know about a key: its application, both statuses, and who blocked the app. */
 export interface KnownKey {
   keyId: string;
   keyStatus: ApiKeyStatus;
@@ -28,7 +28,7 @@ export interface KnownKey {
 const CHANNEL = 'api-keys-changed';
 
 /**
- * The hot path of the ApiKeyGuard: presented key → key, application and blocks, in memory, so
+ * The hot path of the API-key step: presented key → key, application and blocks, in memory, so
  * that a request with an API key costs one string hash (KeyRing.lookupKey) and one Map probe.
  *
  * Every change that can alter an answer — approve, reject, revoke, issue, rotate, block,

@@ -7,14 +7,11 @@ export const API_KEY_EXTENSION = 'x-api-key';
 
 /**
  * Declares whether a route needs an application's API key (contract §4.3, §5), for the global
- * ApiKeyGuard and for the OpenAPI document at once, so the two cannot drift:
+ * access pipeline's API-key step and for the OpenAPI document at once, so the two cannot drift:
  * - `required`: Basic, Bearer and OTP requests must send a valid key; session (first-party)
  *   requests need none.
  * - `optional`: no key needed, but one that is sent is checked (and names the application).
  * Routes without it ignore keys. A method's declaration beats its controller's.
- *
- * The ApiKeyGuard runs after the AuthGuard (it reads the principal's method) and before the
- * AclGuard; see ApiKeysModule for why that order holds.
  */
 export function ApiKeyPolicy(requirement: ApiKeyRequirement): MethodDecorator & ClassDecorator {
   return applyDecorators(SetMetadata(API_KEY_POLICY, requirement), ApiExtension(API_KEY_EXTENSION, requirement));

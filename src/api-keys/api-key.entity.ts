@@ -7,7 +7,7 @@ export type ApiKeyStatus = 'active' | 'retired';
 /**
  * An application's API key, stored as a keyed hash only: `KeyRing.hmac('api-key', key)`. The key
  * is 128 random bits, so a fast keyed hash is as good as argon2 against guessing and costs
- * ~2 µs on every request instead of milliseconds; without SECRET_KEY a leaked table is useless.
+ * microseconds on every request instead of milliseconds; without SECRET_KEY a leaked table is useless.
  */
 @Entity('api_keys')
 @Index(['applicationId', 'status'])

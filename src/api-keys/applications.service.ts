@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import type { FastifyRequest } from 'fastify';
 import { DataSource, In, type Repository } from 'typeorm';
-import { Account } from '../accounts/account.entity.js';
-import { AuditService } from '../audit/audit.service.js';
+import { AccountsService } from '../accounts/accounts.service.js';
+import { type AuditOrigin, AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { KeyRing } from '../crypto/secrets.js';
 import { DomainError } from '../errors/domain-error.js';
@@ -44,9 +43,10 @@ export class ApplicationsService {
     private readonly keyRing: KeyRing,
     private readonly cache: ApiKeyCache,
     private readonly audit: AuditService,
+    private readonly accounts: AccountsService,
   ) {}
 
-  async register(developer: Principal, input: NewApplication, req: FastifyRequest): Promise<Application> {
+  async register(developer: Principal, input: NewApplication, origin: AuditOrigin): Promise<Application> {
     if ((await this.applications.countBy({ ownerAccountId: developer.account.id })) >= MAX_APPLICATIONS_PER_ACCOUNT) {
       throw new DomainError('conflict', `an account may register at most ${MAX_APPLICATIONS_PER_ACCOUNT} applications`);
     }
@@ -63,7 +63,7 @@ export class ApplicationsService {
       reviewedBy: null,
     });
     await this.applications.insert(app);
-    this.record('apps.register', developer, app, req);
+    this.record('apps.register', developer, app, origin);
     return app;
   }
 
@@ -96,10 +96,9 @@ export class ApplicationsService {
     return new Map(keys.map((k) => [k.applicationId, k]));
   }
 
-  async owners(ownerIds: readonly string[]): Promise<Map<string, string>> {
-    if (ownerIds.length === 0) return new Map();
-    const accounts = await this.dataSource.getRepository(Account).findBy({ id: In([...new Set(ownerIds)]) });
-    return new Map(accounts.map((a) => [a.id, a.login]));
+  /** Owner account id → login. */
+  owners(ownerIds: readonly string[]): Promise<Map<string, string>> {
+    return this.accounts.loginsOf(ownerIds);
   }
 
   /**
@@ -108,7 +107,7 @@ export class ApplicationsService {
    * acting at once cannot both succeed. `operator`: a signed-in operator, or the operator CLI's
    * `cli:<user>` (which has no request).
    */
-  async review(operator: { account: { login: string } }, id: string, action: ReviewAction, req?: FastifyRequest): Promise<Application> {
+  async review(operator: { account: { login: string } }, id: string, action: ReviewAction, origin?: AuditOrigin): Promise<Application> {
     const app = await this.get(id);
     const next = reviewTransition(app.status, action);
     if (!next) throw new DomainError('conflict', `cannot ${action} an application that is ${app.status} (only ${allowedFrom(action).join(' or ')})`);
@@ -127,7 +126,7 @@ export class ApplicationsService {
       accountId: app.ownerAccountId,
       actor: operator.account.login,
       detail: { applicationId: app.id, name: app.name, status: next },
-      request: req,
+      origin,
     });
     return app;
   }
@@ -138,7 +137,7 @@ export class ApplicationsService {
    * key approval made available). `rotate`: the active key is retired in the same transaction, so
    * it stops working at once (on every instance, within a second).
    */
-  async issueKey(developer: Principal, id: string, mode: 'first' | 'rotate', req: FastifyRequest): Promise<IssuedKey> {
+  async issueKey(developer: Principal, id: string, mode: 'first' | 'rotate', origin: AuditOrigin): Promise<IssuedKey> {
     const app = await this.getOwn(developer.account.id, id);
     if (!keysUsable(app.status)) throw new DomainError('conflict', `the application is ${app.status}; keys are issued to approved applications only`);
     const key = generateApiKey();
@@ -177,11 +176,11 @@ export class ApplicationsService {
       throw err;
     }
     await this.cache.announce(app.id);
-    this.record(mode === 'first' ? 'apps.key.issue' : 'apps.key.rotate', developer, app, req, { keyId: record.id, last4: record.last4, ...(retired ? { retiredLast4: retired } : {}) });
+    this.record(mode === 'first' ? 'apps.key.issue' : 'apps.key.rotate', developer, app, origin, { keyId: record.id, last4: record.last4, ...(retired ? { retiredLast4: retired } : {}) });
     return { key, record };
   }
 
-  private record(type: string, developer: Principal, app: Application, req: FastifyRequest, extra: Record<string, unknown> = {}): void {
-    this.audit.record({ type, outcome: 'info', login: developer.account.login, accountId: developer.account.id, detail: { applicationId: app.id, name: app.name, ...extra }, request: req });
+  private record(type: string, developer: Principal, app: Application, origin: AuditOrigin, extra: Record<string, unknown> = {}): void {
+    this.audit.record({ type, outcome: 'info', login: developer.account.login, accountId: developer.account.id, detail: { applicationId: app.id, name: app.name, ...extra }, origin });
   }
 }

@@ -3,7 +3,8 @@ import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResp
 import type { FastifyRequest } from 'fastify';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { ErrorResponseDto } from '../openapi/error-response.dto.js';
+import { requestMeta } from '../auth/request-meta.js';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import { ApplicationsService, type IssuedKey } from './applications.service.js';
 import { ApplicationDto, IssuedApiKeyDto, RegisterApplicationDto } from './dto/application.dto.js';
 
@@ -26,7 +27,7 @@ export class AppsController {
   @ApiOperation({ summary: 'Register an application; it waits for an operator\'s review (`pending`)' })
   @ApiCreatedResponse({ type: ApplicationDto })
   async register(@Body() body: RegisterApplicationDto, @CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<ApplicationDto> {
-    return ApplicationDto.of(await this.applications.register(p, body, req), null);
+    return ApplicationDto.of(await this.applications.register(p, body, requestMeta(req)), null);
   }
 
   @Get()
@@ -53,7 +54,7 @@ export class AppsController {
   @ApiCreatedResponse({ type: IssuedApiKeyDto })
   @ApiConflictResponse({ description: 'Not approved, or the key was already fetched (`conflict`)', type: ErrorResponseDto })
   async issue(@Param('id', uuid) id: string, @CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<IssuedApiKeyDto> {
-    return issued(id, await this.applications.issueKey(p, id, 'first', req));
+    return issued(id, await this.applications.issueKey(p, id, 'first', requestMeta(req)));
   }
 
   @Post(':id/key/rotate')
@@ -62,7 +63,7 @@ export class AppsController {
   @ApiOkResponse({ type: IssuedApiKeyDto })
   @ApiConflictResponse({ description: 'The application is not approved (`conflict`)', type: ErrorResponseDto })
   async rotate(@Param('id', uuid) id: string, @CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<IssuedApiKeyDto> {
-    return issued(id, await this.applications.issueKey(p, id, 'rotate', req));
+    return issued(id, await this.applications.issueKey(p, id, 'rotate', requestMeta(req)));
   }
 }
 

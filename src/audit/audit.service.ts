@@ -1,9 +1,17 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { FastifyRequest } from 'fastify';
 import type { Repository } from 'typeorm';
 import { bulkInsert, type SqlValue } from '../database/bulk-insert.js';
 import { AuditEvent, type AuditOutcome } from './audit-event.entity.js';
+
+/**
+ * Where an audited action came from. Structural, so RequestMeta (src/auth/) fits as it is: the
+ * audit log sits below auth and knows nothing of requests.
+ */
+export interface AuditOrigin {
+  readonly ip: string;
+  readonly userAgent?: string | undefined;
+}
 
 export interface AuditRecord {
   type: string;
@@ -14,7 +22,7 @@ export interface AuditRecord {
   code?: string | null;
   /** Never a secret: callers pass names and ids, not passwords, tokens, keys or OTPs. */
   detail?: Record<string, unknown> | null;
-  request?: FastifyRequest;
+  origin?: AuditOrigin;
 }
 
 export interface AuditQuery {
@@ -70,8 +78,8 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
       r.accountId ?? null,
       r.actor ?? null,
       r.code ?? null,
-      r.request?.ip ?? null,
-      r.request?.headers['user-agent']?.slice(0, 256) ?? null,
+      r.origin?.ip ?? null,
+      r.origin?.userAgent?.slice(0, 256) ?? null,
       r.detail ? JSON.stringify(r.detail) : null,
     ]);
     if (this.buffer.length >= 500) void this.flush();

@@ -3,12 +3,13 @@ import { ApiConsumes, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse,
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
-import { ErrorResponseDto } from '../openapi/error-response.dto.js';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import { Auth, CurrentPrincipal, Public } from './auth.decorators.js';
 import { LoginDto, LoginResponseDto } from './dto/login.dto.js';
 import { LoginCsrfGuard } from './login-csrf.guard.js';
 import { LoginService } from './login.service.js';
 import type { Principal } from './principal.js';
+import { requestMeta } from './request-meta.js';
 import { assertSecureTransport } from './tls-policy.js';
 import { CSRF_COOKIE, SESSION_COOKIE, SessionsService } from './sessions.service.js';
 import { clearSignInToken } from './sign-in-token.js';
@@ -37,8 +38,9 @@ export class AuthController {
   @ApiForbiddenResponse({ description: 'A cross-site request, or a form without the sign-in token (`csrf_failed`)', type: ErrorResponseDto })
   async signIn(@Body() body: LoginDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponseDto> {
     assertSecureTransport(req, this.config);
-    const account = await this.login.verifyLoginPassword(body.login, body.password, req);
-    const { token, session, csrfToken } = await this.sessions.create(account, req);
+    const meta = requestMeta(req);
+    const account = await this.login.verifyLoginPassword(body.login, body.password, meta);
+    const { token, session, csrfToken } = await this.sessions.create(account, meta);
     const secure = req.protocol === 'https';
     const maxAge = this.config.sessionTtlSeconds;
     reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge });

@@ -1,7 +1,7 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiCookieAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ErrorResponseDto } from '../openapi/error-response.dto.js';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import type { AuthMethod, Principal } from './principal.js';
 
 export const AUTH_POLICY = 'portcullis:auth-policy';
@@ -11,15 +11,22 @@ export interface AuthPolicy {
   methods: readonly AuthMethod[];
   /** Only operators (`role = admin`) pass. */
   admin: boolean;
+  /**
+   * The setting naming addresses whose clients pass without credentials (a scraper has none).
+   * Everyone else needs the methods and is refused `403 forbidden` without them.
+   */
+  orFrom?: AddressAllowSetting;
 }
+
+/** Address allow-lists a route may name in `orFrom`: the settings that hold them. */
+export type AddressAllowSetting = 'METRICS_ALLOW';
 
 /** OpenAPI security scheme names, defined once in openapi/openapi.ts. */
 export const SECURITY_SCHEMES = { basic: 'basic', bearer: 'bearer', otp: 'otp', session: 'session', apiKey: 'api_key' } as const;
 
 /**
  * Route metadata: whether the route needs an application's API key (contract §4.3, §5). Set by
- * `@ApiKeyPolicy()` (api-keys/), read by the ApiKeyGuard and the route inventory; kept here so
- * that the inventory does not depend on the api-keys module.
+ * `@ApiKeyPolicy()` (api-keys/), read into the access pipeline's route table.
  */
 export const API_KEY_POLICY = 'portcullis:api-key-policy';
 export type ApiKeyRequirement = 'required' | 'optional';
@@ -32,8 +39,8 @@ const securityFor: Record<AuthMethod, () => MethodDecorator & ClassDecorator> = 
 };
 
 /**
- * Declares how a route is reached: the credential methods the global AuthGuard accepts, and the
- * same methods as the route's OpenAPI security, so the document cannot drift from the guard.
+ * Declares how a route is reached: the credential methods the access pipeline accepts, and the
+ * same methods as the route's OpenAPI security, so the document cannot drift from the pipeline.
  */
 export function Auth(...methods: [AuthMethod, ...AuthMethod[]]): MethodDecorator & ClassDecorator {
   return applyDecorators(
@@ -58,13 +65,22 @@ export function Public(): MethodDecorator & ClassDecorator {
   return SetMetadata(AUTH_POLICY, { methods: [], admin: false } satisfies AuthPolicy);
 }
 
+/**
+ * Clients at the addresses in `setting` without credentials, everyone else with an operator's
+ * session (`/metrics`: a scraper has no credentials). Not in the OpenAPI security: a scraper
+ * authorizes nothing.
+ */
+export function AdminAuthOrFrom(setting: AddressAllowSetting): MethodDecorator & ClassDecorator {
+  return SetMetadata(AUTH_POLICY, { methods: ['session'], admin: true, orFrom: setting } satisfies AuthPolicy);
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
 }
 
-/** The authenticated principal, as the AuthGuard left it on the request. */
+/** The authenticated principal, as the access pipeline left it on the request. */
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
   const principal = ctx.switchToHttp().getRequest<FastifyRequest>().principal;
   if (!principal) throw new Error('CurrentPrincipal used on a route without authentication');

@@ -1,22 +1,19 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { FastifyRequest } from 'fastify';
-import type { Repository } from 'typeorm';
-import { Account } from '../accounts/account.entity.js';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Account } from '../accounts/account.entity.js';
 import { AccountsService } from '../accounts/accounts.service.js';
-import { AppConnection } from '../accounts/app-connection.entity.js';
+import type { AppConnection } from '../accounts/app-connection.entity.js';
+import { AppConnectionService } from '../accounts/app-connection.service.js';
 import { basicPasswordKind } from '../accounts/core/app-connection.js';
-import { AuditService } from '../audit/audit.service.js';
+import { SubloginLookup } from '../accounts/sublogin-lookup.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { PasswordHasher } from '../crypto/password-hasher.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { ErrorCode } from '../errors/error-codes.js';
-import { attributeFailure, type LoginOwner } from './failure-owner.js';
-import { LastUseService } from './last-use.service.js';
 import type { Principal } from './principal.js';
-import { SubloginLookup } from './sublogin-lookup.js';
+import type { RequestMeta } from './request-meta.js';
 import { ThrottleService } from './throttle.service.js';
+import { CredentialRefused, type LastUse, type LoginOwner, type Verification } from './verification.js';
 import { VerificationCache } from './verification-cache.js';
 
 interface Verified {
@@ -33,6 +30,13 @@ interface Refused {
   message?: string;
 }
 
+/** A Basic credential as sent: the parsed user-id and password, and the header (the verification cache's key). */
+export interface BasicCredential {
+  login: string;
+  password: string;
+  header: string;
+}
+
 /**
  * Told to every caller whose Basic credential is wrong, whoever they are: which password Basic
  * takes, nothing about the login sent (an attacker learns nothing about which accounts exist).
@@ -42,62 +46,55 @@ const INVALID_BASIC =
 
 /**
  * Verifies a Basic credential (contract §4.1–4.2): a sublogin with its own password, or an account
- * through its external application connection. Throttled before, audited after, cached on
- * success. Every failure answers `invalid_credentials`, except `basic_disabled`, which is told
- * only to someone who proved they know the login password.
+ * through its external application connection. Throttled before; what follows (audit, throttle
+ * count, cache fill, last use) is described in the answer for the access pipeline's AuthOutcome.
+ * Every failure answers `invalid_credentials`, except `basic_disabled`, which is told only to
+ * someone who proved they know the login password.
  */
 @Injectable()
 export class BasicVerifier {
   constructor(
-    @InjectRepository(Account) private readonly accounts: Repository<Account>,
-    @InjectRepository(AppConnection) private readonly connections: Repository<AppConnection>,
+    private readonly accounts: AccountsService,
+    private readonly connections: AppConnectionService,
+    private readonly sublogins: SubloginLookup,
     private readonly hasher: PasswordHasher,
     private readonly cache: VerificationCache,
     private readonly throttle: ThrottleService,
-    private readonly audit: AuditService,
-    private readonly lastUse: LastUseService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly accountsService: AccountsService,
-    @Optional() private readonly sublogins?: SubloginLookup,
   ) {}
 
-  /**
-   * The cached principal for this Authorization header, if it was verified recently and nothing
-   * changed since. The hot path of every Basic request: one string hash and one Map probe.
-   */
-  cached(header: string, req: FastifyRequest): Principal | undefined {
-    const principal = this.cache.get(this.cache.key('basic', header));
-    if (principal) this.touch(principal, req);
-    return principal;
-  }
-
-  async verify(login: string, password: string, req: FastifyRequest): Promise<Principal> {
+  /** The principal and what to record of it, or CredentialRefused. */
+  async verify(credential: BasicCredential, origin: Pick<RequestMeta, 'ip'>): Promise<{ principal: Principal; verification: Verification }> {
+    const { login, password } = credential;
     try {
-      await this.throttle.check(login, req);
+      await this.throttle.check(login, origin);
     } catch (err) {
-      throw attributeFailure(err, login);
+      throw new CredentialRefused(err, { login });
     }
     const generation = this.cache.generation();
     const result = login.includes('-') ? await this.verifySublogin(login, password) : await this.verifyAccount(login, password);
     if ('code' in result) {
-      const failure = await this.throttle.recordFailure(login, password, req);
-      // A stale client retrying one old password is logged at its 1st, 2nd, 4th, 8th… attempt, not each.
-      if ((failure.repeats & (failure.repeats - 1)) === 0) {
-        this.audit.record({ type: 'auth.basic', outcome: 'failure', login, accountId: result.owner?.id ?? null, code: result.code, detail: { repeats: failure.repeats, credential: failure.fingerprintId }, request: req });
-      }
-      throw attributeFailure(new DomainError(result.code, result.message ?? INVALID_BASIC), login, result.owner);
+      throw new CredentialRefused(new DomainError(result.code, result.message ?? INVALID_BASIC), {
+        login,
+        owner: result.owner,
+        wrongSecret: password,
+        audit: { type: 'auth.basic', code: result.code, login, accountId: result.owner?.id ?? null, counted: ['repeats', 'credential'], every: 'doubling' },
+      });
     }
-    // Remembered under the header as sent, where the next request's `cached` looks.
-    const header = req.headers.authorization;
-    if (header) this.cache.set(this.cache.key('basic', header), result.principal, result.logins, generation);
-    this.audit.record({ type: 'auth.basic', outcome: 'success', login, accountId: result.principal.account.id, request: req });
-    this.touch(result.principal, req);
-    return result.principal;
+    return {
+      principal: result.principal,
+      verification: {
+        audit: { type: 'auth.basic', login },
+        // Remembered under the header as sent, where the next request's cache look-up finds it.
+        remember: { cache: 'verification', key: this.cache.key('basic', credential.header), tags: result.logins, generation },
+        lastUse: basicLastUse(result.principal),
+      },
+    };
   }
 
   private async verifyAccount(login: string, password: string): Promise<Verified | Refused> {
-    const account = await this.accounts.findOneBy({ login });
-    const connection = account ? await this.connections.findOneBy({ accountId: account.id }) : null;
+    const account = await this.accounts.findByLogin(login);
+    const connection = account ? await this.connections.find(account.id) : null;
     const kind = connection ? basicPasswordKind(connection.state) : null;
     // `disabled` is checked against the login password, so only its owner learns why Basic fails.
     const hash = kind === 'issued' ? connection!.passwordHash : account?.passwordHash;
@@ -105,8 +102,9 @@ export class BasicVerifier {
     if (!account || !ok || account.status !== 'active') return { code: 'invalid_credentials', owner: account && { id: account.id, login: account.login } };
     // Only the owner (who just proved the login password) learns why, and what to do.
     if (kind === null) return { code: 'basic_disabled', owner: { id: account.id, login: account.login }, message: this.basicDisabled(account, connection) };
-    // A legacy account's login password: an imported or older hash is replaced now (once).
-    if (kind === 'login') await this.accountsService.rehashIfNeeded(account, password, true);
+    // A legacy account's login password: an imported or older hash is replaced now (once), while
+    // the plain password is at hand; it never leaves this check.
+    if (kind === 'login') await this.accounts.rehashIfNeeded(account, password, true);
     return {
       principal: { method: 'basic', account: { id: account.id, login: account.login, role: account.role }, sublogin: null, application: null, scopes: null },
       logins: [account.login],
@@ -123,7 +121,7 @@ export class BasicVerifier {
   }
 
   private async verifySublogin(login: string, password: string): Promise<Verified | Refused> {
-    const found = (await this.sublogins?.findForAuth(login)) ?? null;
+    const found = await this.sublogins.findForAuth(login);
     const ok = await this.hasher.verifyOrDummy(found?.sublogin.passwordHash, password);
     if (!found || !ok || !found.sublogin.enabled || found.customer.status !== 'active') {
       return { code: 'invalid_credentials', owner: found && { id: found.customer.id, login: found.customer.login } };
@@ -140,9 +138,9 @@ export class BasicVerifier {
       logins: [sublogin.login, customer.login],
     };
   }
+}
 
-  private touch(principal: Principal, req: FastifyRequest): void {
-    if (principal.sublogin) this.lastUse.touch('sublogin', principal.sublogin.id, req.ip);
-    else this.lastUse.touch('app-connection', principal.account.id, req.ip);
-  }
+/** The credential a Basic principal used: the sublogin's password, or the account's app connection. */
+export function basicLastUse(principal: Principal): LastUse {
+  return principal.sublogin ? { kind: 'sublogin', id: principal.sublogin.id } : { kind: 'app-connection', id: principal.account.id };
 }

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * Every 401 carries WWW-Authenticate (RFC 9110 §11.6.1): the challenges of the route's accepted
- * methods, which the AuthGuard leaves on the request, whoever raised the 401 after it (the API-key
- * guard, a handler checking a current password, a DAV or page filter). A 401 of a public route
+ * methods, which the access pipeline leaves on the request, whoever raised the 401 after it (the
+ * API-key step, a handler checking a current password, a DAV or page filter). A 401 of a public route
  * comes from a sign-in form (`/auth/login`, `/sign-in`, the OAuth login page): it gets `fallback`,
  * the session's challenge. Answers that set their own challenge keep it.
  */
@@ -14,4 +14,11 @@ export function installChallenges(fastify: FastifyInstance, fallback: string): v
     if (reply.statusCode === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', req.authChallenges ?? fallback);
     done(null, payload);
   });
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** WWW-Authenticate of the route's accepted methods, set by the access pipeline (absent on public routes). */
+    authChallenges?: string;
+  }
 }

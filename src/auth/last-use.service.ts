@@ -2,13 +2,16 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { AppConnection } from '../accounts/app-connection.entity.js';
-
-/** The credentials that record their last use, and the entity property that identifies each. */
-const CREDENTIALS: Record<string, { entity: EntityTarget<ObjectLiteral>; key: string }> = {
-  'app-connection': { entity: AppConnection, key: 'accountId' },
-};
+import { Sublogin } from '../accounts/sublogin.entity.js';
 
 export type CredentialKind = 'app-connection' | 'sublogin';
+
+/** The credentials that record their last use, and the entity property that identifies each. */
+const CREDENTIALS: Readonly<Record<CredentialKind, { entity: EntityTarget<ObjectLiteral>; key: string }>> = {
+  'app-connection': { entity: AppConnection, key: 'accountId' },
+  // Shown in the sublogin list (contract §4.1).
+  sublogin: { entity: Sublogin, key: 'id' },
+};
 
 const MIN_INTERVAL_MS = 60_000;
 
@@ -23,16 +26,11 @@ export class LastUseService {
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Lets a module whose entity records last use (sublogins) join without auth depending on it. */
-  static register(kind: CredentialKind, entity: EntityTarget<ObjectLiteral>, key: string): void {
-    CREDENTIALS[kind] = { entity, key };
-  }
-
   touch(kind: CredentialKind, id: string, ip: string | undefined): void {
     const target = CREDENTIALS[kind];
     const cacheKey = `${kind}:${id}`;
     const now = Date.now();
-    if (!target || now - (this.lastWrite.get(cacheKey) ?? 0) < MIN_INTERVAL_MS) return;
+    if (now - (this.lastWrite.get(cacheKey) ?? 0) < MIN_INTERVAL_MS) return;
     this.lastWrite.set(cacheKey, now);
     if (this.lastWrite.size > 100_000) this.lastWrite.clear();
     this.dataSource

@@ -9,7 +9,7 @@ import { SIGN_IN_FIELD, signInTokenValid } from './sign-in-token.js';
 /**
  * Refuses sign-ins another site could have made the visitor's browser send (login CSRF; the
  * rules are core/login-csrf.ts): `403 csrf_failed` before any password is checked, so nothing is
- * counted, audited or set. The route is `@Public()` for the global AuthGuard; this guard runs
+ * counted, audited or set. The route is `@Public()` for the access pipeline; this guard runs
  * after it and before the body is validated.
  *
  * The service's own origin is PUBLIC_URL's, or the request's as seen: `req.protocol` and

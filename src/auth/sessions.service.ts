@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { FastifyRequest } from 'fastify';
 import type { Repository } from 'typeorm';
-import { Account } from '../accounts/account.entity.js';
+import type { Account } from '../accounts/account.entity.js';
+import { AccountsService } from '../accounts/accounts.service.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { constantTimeEqual, KeyRing, randomToken, sha256Hex } from '../crypto/secrets.js';
+import type { RequestMeta } from './request-meta.js';
 import { Session } from './session.entity.js';
 
 export const SESSION_COOKIE = 'portcullis_session';
@@ -23,12 +23,12 @@ export const CSRF_FORM_FIELD = '_csrf';
 export class SessionsService {
   constructor(
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
-    @InjectRepository(Account) private readonly accounts: Repository<Account>,
+    private readonly accounts: AccountsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: KeyRing,
   ) {}
 
-  async create(account: Account, req: FastifyRequest): Promise<{ token: string; session: Session; csrfToken: string }> {
+  async create(account: Account, origin: Pick<RequestMeta, 'ip' | 'userAgent'>): Promise<{ token: string; session: Session; csrfToken: string }> {
     const token = randomToken(32);
     const now = Date.now();
     const session = this.sessions.create({
@@ -36,8 +36,8 @@ export class SessionsService {
       accountId: account.id,
       createdAt: new Date(now),
       expiresAt: new Date(now + this.config.sessionTtlSeconds * 1000),
-      ip: req.ip ?? null,
-      userAgent: req.headers['user-agent']?.slice(0, 256) ?? null,
+      ip: origin.ip ?? null,
+      userAgent: origin.userAgent?.slice(0, 256) ?? null,
     });
     await this.sessions.insert(session);
     // Opportunistic cleanup keeps the table small without a scheduler.
@@ -54,7 +54,7 @@ export class SessionsService {
       await this.sessions.delete({ id: session.id });
       return null;
     }
-    const account = await this.accounts.findOneBy({ id: session.accountId });
+    const account = await this.accounts.findById(session.accountId);
     return account ? { session, account } : null;
   }
 

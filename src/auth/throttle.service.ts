@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { KeyRing } from '../crypto/secrets.js';
@@ -9,6 +8,10 @@ import { MemorySharedState } from '../shared-state/memory-shared-state.js';
 import { SharedState } from '../shared-state/shared-state.js';
 import { clientSubnet } from './core/client-subnet.js';
 import { failureFingerprint, throttleDecision } from './core/throttle-policy.js';
+import type { RequestMeta } from './request-meta.js';
+
+/** Where an attempt came from: the throttle counts per client subnet. */
+type Origin = Pick<RequestMeta, 'ip'>;
 
 export interface FailureRecord {
   /** True when this exact wrong credential was seen before in the window (a stale client). */
@@ -35,17 +38,17 @@ export class ThrottleService {
     private readonly keys: KeyRing,
   ) {}
 
-  subnetOf(req: FastifyRequest): string {
+  subnetOf(origin: Origin): string {
     try {
-      return clientSubnet(req.ip);
+      return clientSubnet(origin.ip);
     } catch {
-      return req.ip ?? 'unknown';
+      return origin.ip ?? 'unknown';
     }
   }
 
   /** Before verifying: refuse (429 + Retry-After) or slow down a guesser. */
-  async check(login: string, req: FastifyRequest): Promise<void> {
-    const subnet = this.subnetOf(req);
+  async check(login: string, origin: Origin): Promise<void> {
+    const subnet = this.subnetOf(origin);
     const [loginSubnetFailures, subnetFailures, loginFailures] = await this.counters((state) =>
       Promise.all([state.getCount(this.pairKey(login, subnet)), state.getCount(`throttle:subnet:${subnet}`), state.getCount(`throttle:login:${login}`)]),
     );
@@ -57,8 +60,8 @@ export class ThrottleService {
   }
 
   /** After a failure: counts it, unless this same wrong credential was already counted. */
-  async recordFailure(login: string, secret: string, req: FastifyRequest): Promise<FailureRecord> {
-    const subnet = this.subnetOf(req);
+  async recordFailure(login: string, secret: string, origin: Origin): Promise<FailureRecord> {
+    const subnet = this.subnetOf(origin);
     const fingerprint = failureFingerprint(login, subnet, this.keys.hmac('throttle-secret', secret));
     const ttl = this.config.throttle.windowSeconds * 1000;
     const repeats = await this.counters(async (state) => {

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/config.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
 import { describeTarget } from '../database/wait-for-database.js';
+import { SCHEMA } from '../schema.js';
 import type { CliBase } from './cli-command.js';
 import { runOf } from './cli-command.js';
 import { CliError, configOf, emit, EXIT, oneLine, pendingMigrations, reachDatabase, table } from './cli-context.js';
@@ -81,7 +82,7 @@ async function databaseCheck(config: AppConfig): Promise<Check> {
       return fail((err as Error).message);
     }
   }
-  const dataSource = new DataSource(dataSourceOptions(config.databaseUrl));
+  const dataSource = new DataSource(dataSourceOptions(config.databaseUrl, SCHEMA));
   try {
     await dataSource.initialize();
     const pending = await pendingMigrations(dataSource);

@@ -6,7 +6,7 @@ import { type Logger, pino } from 'pino';
 import { DataSource, MigrationExecutor } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { type AppConfig, ConfigError, loadConfig } from '../config/config.js';
-import { isDatabaseUnavailable } from '../database/database-errors.js';
+import { isDatabaseUnavailable } from '../errors/database-errors.js';
 import { DatabaseUnreachableError, describeTarget, waitForDatabase } from '../database/wait-for-database.js';
 import { DomainError } from '../errors/domain-error.js';
 import { PinoNestLogger } from '../logging/logger.js';

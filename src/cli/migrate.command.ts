@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../database/data-source-options.js';
 import { describeTarget } from '../database/wait-for-database.js';
+import { SCHEMA } from '../schema.js';
 import type { CliBase } from './cli-command.js';
 import { runOf } from './cli-command.js';
 import { CliError, configOf, emit, EXIT, oneLine, pendingMigrations, reachDatabase } from './cli-context.js';
@@ -14,7 +15,7 @@ export function migrateCommand(base: CliBase): Command {
       const run = runOf(base, command);
       const config = configOf(run.env);
       await reachDatabase(config);
-      const dataSource = new DataSource(dataSourceOptions(config.databaseUrl));
+      const dataSource = new DataSource(dataSourceOptions(config.databaseUrl, SCHEMA));
       try {
         await dataSource.initialize();
       } catch (err) {

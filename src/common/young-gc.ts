@@ -6,10 +6,10 @@ type Gc = (options: { type: 'minor'; execution: 'async' | 'sync' }) => void;
 let gc: Gc | undefined;
 
 /**
- * Asks V8 for a young-generation collection (a scavenge: about a millisecond, whatever the heap's
- * size). For large request bodies: each chunk of one arrives in a fresh buffer outside V8's heap,
- * and V8 collects those only once 64 MiB of them are garbage, so a large upload grew the process
- * by ~80 MiB; collecting every few MiB of body keeps it to its working set.
+ * Asks V8 for a young-generation collection (a scavenge, short whatever the heap's size). For
+ * large request bodies: each chunk of one arrives in a fresh buffer outside V8's heap, and V8
+ * collects those only once 64 MiB of them are garbage, so a large upload grew the process by about
+ * that much; collecting every few MiB of body keeps it to its working set (bench/README.md).
  */
 export function collectYoungGarbage(): void {
   if (!gc) {

@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
-import type { ThrottleLimits } from '../auth/core/throttle-policy.js';
-import { parseAddressRange } from '../metrics/core/address-allow.js';
+import { parseAddressRange } from '../common/address-range.js';
 
 /**
  * Typed configuration, read once from the environment at start (contract §2). A bad value stops
@@ -50,6 +49,32 @@ export interface AppConfig {
   metricsAllow: string[];
   /** Longest WebDAV lock (DAV_MAX_LOCK_TIMEOUT): `Timeout: Infinite`, longer requests and refreshes get this. */
   davMaxLockTimeoutSeconds: number;
+}
+
+/**
+ * Brute-force limits (contract §8), THROTTLE_*. Defined here, where they are read: configuration
+ * imports no feature; the throttle policy (src/auth/core/throttle-policy.ts) applies them.
+ */
+export interface ThrottleLimits {
+  /** Failures are counted in windows of this many seconds. */
+  windowSeconds: number;
+  /** Per (login, subnet): this many failures cost nothing. */
+  freeFailures: number;
+  /** Per (login, subnet): delay after the free failures, doubled for each further one... */
+  baseDelayMs: number;
+  /** ...up to this cap. */
+  maxDelayMs: number;
+  /** Per (login, subnet): refuse (429) once this many failures are in the window. */
+  refuseLoginSubnetAt: number;
+  /** Per subnet, all logins together: refuse once this many failures are in the window. */
+  refuseSubnetAt: number;
+  /**
+   * Per login, all subnets together: once this many failures are in the window, a subnet that
+   * has already failed for this login is refused. A subnet with no failure (the real user)
+   * still gets in, so the account is never locked as such, yet a login sees at most about this
+   * many guesses an hour however many addresses the guesser has (each fresh one gets one try).
+   */
+  refuseLoginAt: number;
 }
 
 export class ConfigError extends Error {

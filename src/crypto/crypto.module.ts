@@ -5,6 +5,7 @@ import { resolveSecretKey } from '../config/secret-key.js';
 import { PasswordHasher } from './password-hasher.js';
 import { KeyRing } from './secrets.js';
 
+// Global as infrastructure near the bottom (it imports only configuration): it turns no dependency around.
 @Global()
 @Module({
   providers: [

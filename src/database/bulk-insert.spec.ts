@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createTestEnv, type TestEnv } from '../../test/support/test-env.js';
 import { loadConfig } from '../config/config.js';
 import { bulkInsert } from './bulk-insert.js';
+import { SCHEMA } from '../schema.js';
 import { dataSourceOptions } from './data-source-options.js';
 
 let ds: DataSource;
@@ -55,7 +56,7 @@ describe('bulkInsert on the run’s database', () => {
   let db: DataSource;
   beforeAll(async () => {
     env = await createTestEnv();
-    db = await new DataSource(dataSourceOptions(loadConfig(env.env).databaseUrl)).initialize();
+    db = await new DataSource(dataSourceOptions(loadConfig(env.env).databaseUrl, SCHEMA)).initialize();
     await db.query('CREATE TABLE bulk_dup (k VARCHAR(64) PRIMARY KEY, n BIGINT)');
   });
   afterAll(async () => {

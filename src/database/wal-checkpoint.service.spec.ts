@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SCHEMA } from '../schema.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { WalCheckpointService } from './wal-checkpoint.service.js';
 import { FALLBACK_AUTOCHECKPOINT_PAGES } from './wal-checkpointer.js';
@@ -20,7 +21,7 @@ describe('WalCheckpointService (the service data source, SQLite file)', () => {
   it('leaves checkpoints to its worker: the log reaches the database file without the connection checkpointing', async () => {
     dir = mkdtempSync(join(tmpdir(), 'portcullis-wal-service-'));
     const file = join(dir, 'db.sqlite');
-    ds = await new DataSource(dataSourceOptions(`sqlite:${file}`)).initialize();
+    ds = await new DataSource(dataSourceOptions(`sqlite:${file}`, SCHEMA)).initialize();
     expect(await ds.query('PRAGMA wal_autocheckpoint')).toEqual([{ wal_autocheckpoint: FALLBACK_AUTOCHECKPOINT_PAGES }]);
     await ds.query('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
     await ds.query('PRAGMA wal_checkpoint(TRUNCATE)');

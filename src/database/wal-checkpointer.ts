@@ -37,13 +37,12 @@ parentPort.on('message', () => {
  *
  * Why: in WAL mode SQLite checkpoints inside whichever commit takes the log past its threshold.
  * The service has one connection, on the main thread, so that commit stalled the event loop for
- * the copy and its fsync: 4–46 ms at a time, up to 5 % of the main thread under a load of OTP
- * claims. A passive checkpoint on a connection of its own does not take the writer's lock
- * (SQLite's documented way to checkpoint from another thread): commits go on meanwhile, and once
- * the log is copied the next commit starts it again from its beginning. In a rare race (the
- * checkpointer reading the log's header as a commit updates it) a commit's BEGIN finds the lock
- * taken for an instant, and the main connection's busy timeout waits a millisecond: measured
- * once in ~24,000 commits with a checkpoint every millisecond, never at the 100 ms used here.
+ * the copy and its fsync. A passive checkpoint on a connection of its own does not take the
+ * writer's lock (SQLite's documented way to checkpoint from another thread): commits go on
+ * meanwhile, and once the log is copied the next commit starts it again from its beginning. In a
+ * rare race (the checkpointer reading the log's header as a commit updates it) a commit's BEGIN
+ * finds the lock taken for an instant, and the main connection's busy timeout waits a
+ * millisecond. Measurements: bench/README.md.
  */
 export class WalCheckpointer {
   private readonly exited: Promise<unknown>;

@@ -12,8 +12,8 @@ export type DavAction = 'read' | 'write' | 'delete';
  * Decided here, per request, rather than by the global AclGuard: one request may need two
  * decisions (COPY: read the source and write the destination; MOVE: delete the source and write
  * the destination), and operations on collections decide every member (`members`). The DAV
- * controllers are therefore not `@AclResource`-classed; every DavService method calls this
- * before it touches anything.
+ * controllers are therefore not `@AclResource`-classed; DavPreparer calls this for every method
+ * before it reads a body or touches anything.
  *
  * `path` is the decoded, canonical path inside the mount (what the storage uses). Each segment
  * is escaped only where the ACL canonicaliser would read it differently (`%`, `;`), so it

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors/domain-error.js';
 import { DavPathError } from './core/dav-path.js';
-import { DavHeaderError } from './core/if-header.js';
+import { DavHeaderError } from './core/header-syntax.js';
 import { DavXmlError } from './core/xml-request.js';
 import { toDavDomainError } from './dav-errors.js';
 

@@ -6,7 +6,7 @@ import { sendError } from '../errors/all-exceptions.filter.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { ErrorCode } from '../errors/error-codes.js';
 import { DavPathError } from './core/dav-path.js';
-import { DavHeaderError } from './core/if-header.js';
+import { DavHeaderError } from './core/header-syntax.js';
 import { davErrorXml } from './core/multistatus.js';
 import { DavXmlError } from './core/xml-request.js';
 

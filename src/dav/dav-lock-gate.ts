@@ -13,7 +13,7 @@ import { DavLockStore } from './dav-lock.store.js';
  * `/dav/` and `/v2/dav/` show too) changes the same files, and must not change one a lock
  * holds. It cannot submit lock tokens, so any live lock covering what an operation would change
  * refuses it with `423 locked`, whoever holds the lock. What an operation changes is listed as
- * DavService lists it for the same WebDAV method (`checkWritable` targets):
+ * the DAV handlers list it for the same WebDAV method (`checkWritable` targets):
  *
  * - upload (PUT): the file; when it is new, also its parent collection, and, as the file API
  *   creates missing folders, every missing folder up to the nearest existing one (whose
@@ -23,7 +23,7 @@ import { DavLockStore } from './dav-lock.store.js';
  * - copy (COPY): the destination — its tree when it exists, else it and its (new) parents.
  *
  * An account without live locks in the area costs one indexed query and nothing else. The check
- * is made before the operation, as DavService makes it: a LOCK granted in between is not seen.
+ * is made before the operation, as DavPreparer makes it: a LOCK granted in between is not seen.
  */
 @Injectable()
 export class DavLockGate {

@@ -4,7 +4,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import type { AppConfig } from '../config/config.js';
-import type { TimeoutOptions } from './core/if-header.js';
+import type { TimeoutOptions } from './core/lock-headers.js';
 import { KeyedMutex } from './core/keyed-mutex.js';
 import type { DavLock } from './core/locks.js';
 import { DavLockRow } from './dav-lock.entity.js';

@@ -2,17 +2,19 @@ import { Controller, Copy, Delete, Get, Injectable, Lock, Mkcol, Move, Options, 
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
+import { AclPerResource } from '../acl/acl.decorators.js';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import { isLoopback } from '../auth/tls-policy.js';
 import type { Principal } from '../auth/principal.js';
-import { announceFileCoding, decideFileCoding, encodeFileContent, FileContent, varyOnAcceptEncoding } from '../common/http/compression.js';
+import { FileContent } from '../common/http/compression.js';
+import { sendFile } from '../common/http/serve-file.js';
 import { StreamedBody } from '../common/http/streamed-body.js';
 import { DomainError } from '../errors/domain-error.js';
 import { pathOfUrl } from './core/dav-path.js';
-import { mediaTypeOf } from './core/media-type.js';
 import { DavExceptionFilter } from './dav-errors.js';
 import { BACKUP_MOUNT, DAV_MOUNT, type DavMount, V2_DAV_MOUNT } from './dav-mount.js';
-import { type DavContext, DavService } from './dav.service.js';
+import { type DavContext, davPathOf } from './dav-context.js';
+import { DavService } from './dav.service.js';
 
 /** The mount root with or without its trailing slash, and everything below it. */
 const ROUTES = ['', '*'];
@@ -22,10 +24,10 @@ const ROUTES = ['', '*'];
  * sends what DavService answers; the protocol lives in the service.
  *
  * - Bodies: every handler is `@StreamedBody()`, so no content-type parser ever reads a DAV body
- *   (a PUT of a `.json` or `.xml` file is a file); DavService reads the small XML bodies itself,
+ *   (a PUT of a `.json` or `.xml` file is a file); DavPreparer reads the small XML bodies itself,
  *   under a size limit, and streams PUT bodies into storage. Fastify sets no request timeout, so
  *   long transfers are not cut.
- * - ACL: not `@AclResource`-classed. The `dav`/`backup` classes are enforced by DavService per
+ * - ACL: not `@AclResource`-classed. The `dav`/`backup` classes are enforced by DavPreparer per
  *   request (see DavAccess): COPY and MOVE need two decisions and PROPFIND filters members, which
  *   a per-handler `@Acl` cannot express.
  * - HEAD is served by the GET handler (Fastify's automatic HEAD route), which drops the body.
@@ -112,25 +114,17 @@ abstract class DavMountController {
   private async serve(req: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<void> {
     const ctx = contextOf(this.mount, req, reply, principal);
     const res = await this.dav.handle(ctx);
-    let body = res.body;
+    // A file's content (GET/HEAD): sendFile encodes it when COMPRESS_DOWNLOADS is on and the client asks.
+    if (res.kind === 'file') return sendFile(req, reply, res);
     reply.code(res.status);
     for (const [name, value] of Object.entries(res.headers ?? {})) reply.header(name, value);
-    // A file's content (GET/HEAD answers with an ETag; only GET's route is @FileContent) is
-    // encoded when COMPRESS_DOWNLOADS is on and the client asks; never a 206.
-    if (res.headers?.ETag !== undefined && (res.status === 200 || res.status === 304)) {
-      const coding = decideFileCoding(req, { mediaType: mediaTypeOf(ctx.path), size: res.status === 200 ? Number(res.headers['Content-Length']) : null });
-      reply.header('etag', coding.etag(String(res.headers.ETag)));
-      if (res.status === 200) announceFileCoding(reply, coding);
-      else if (coding.vary) varyOnAcceptEncoding(reply);
-      if (coding.coding && body instanceof Readable) body = encodeFileContent(body, coding.coding);
-    }
     if (req.method === 'HEAD') {
       if (res.body instanceof Readable) res.body.destroy();
       // An empty stream, not an empty body: Fastify would reset Content-Length to 0 for that.
       await reply.send(res.headers?.['Content-Length'] !== undefined ? Readable.from([]) : undefined);
       return;
     }
-    await reply.send(body);
+    await reply.send(res.body);
   }
 }
 
@@ -161,7 +155,7 @@ function contextOf(mount: DavMount, req: FastifyRequest, reply: FastifyReply, pr
   return {
     mount,
     method: req.method,
-    path: DavService.pathOf(mount, rawPath),
+    path: davPathOf(mount, rawPath),
     principal,
     headers: req.raw.headers,
     body: req.body instanceof Readable ? req.body : null,
@@ -177,6 +171,7 @@ function contextOf(mount: DavMount, req: FastifyRequest, reply: FastifyReply, pr
 @ApiExcludeController()
 @UseFilters(DavExceptionFilter)
 @Auth('basic')
+@AclPerResource('dav')
 @Controller('dav')
 export class DavController extends DavMountController {
   protected readonly mount = DAV_MOUNT;
@@ -186,6 +181,7 @@ export class DavController extends DavMountController {
 @ApiExcludeController()
 @UseFilters(DavExceptionFilter)
 @Auth('basic')
+@AclPerResource('backup')
 @Controller('backup')
 export class BackupDavController extends DavMountController {
   protected readonly mount = BACKUP_MOUNT;
@@ -198,6 +194,7 @@ export class BackupDavController extends DavMountController {
 @ApiExcludeController()
 @UseFilters(DavExceptionFilter)
 @Auth('bearer')
+@AclPerResource('dav')
 @Controller('v2/dav')
 export class V2DavController extends DavMountController {
   protected readonly mount = V2_DAV_MOUNT;

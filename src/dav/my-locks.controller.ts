@@ -4,8 +4,9 @@ import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service.js';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
+import { requestMeta } from '../auth/request-meta.js';
 import { DomainError } from '../errors/domain-error.js';
-import { ErrorResponseDto } from '../openapi/error-response.dto.js';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import { DavLockStore } from './dav-lock.store.js';
 import { LockDto } from './dto/lock.dto.js';
 
@@ -49,7 +50,7 @@ export class MyLocksController {
       login: p.account.login,
       accountId: p.account.id,
       detail: { token: removed.token, area: removed.area, root: removed.root, principal: removed.principal },
-      request: req,
+      origin: requestMeta(req),
     });
   }
 }

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { isDatabaseUnavailable } from '../database/database-errors.js';
+import { isDatabaseUnavailable } from './database-errors.js';
 import { DomainError } from './domain-error.js';
 import type { ErrorCode } from './error-codes.js';
 import { type ErrorBody, errorBody } from './error-response.js';

@@ -13,7 +13,6 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { Acl, AclResource } from '../acl/acl.decorators.js';
 import { aclSpecificOf } from '../acl/acl-specific.js';
@@ -21,16 +20,17 @@ import { AclService, toCanonicalRequestPath } from '../acl/acl.service.js';
 import { ApiKeyPolicy } from '../api-keys/api-key-policy.decorator.js';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { attachmentDisposition, decideRange, ifRangeAllows, noneMatchSatisfied } from '../common/http/conditional.js';
-import { announceFileCoding, decideFileCoding, encodeFileContent, FileContent, varyOnAcceptEncoding } from '../common/http/compression.js';
+import { FileContent } from '../common/http/compression.js';
+import { mediaTypeOf } from '../common/http/media-type.js';
+import { sendFile, serveFile } from '../common/http/serve-file.js';
 import { BodyStream, StreamedBody } from '../common/http/streamed-body.js';
 import { DomainError } from '../errors/domain-error.js';
 import { DavLockGate } from '../dav/dav-lock-gate.js';
-import { mediaTypeOf } from '../dav/core/media-type.js';
-import { ErrorResponseDto } from '../openapi/error-response.dto.js';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import type { AreaStorage } from '../storage/area-storage.js';
 import { StorageService } from '../storage/storage.service.js';
 import type { MemberAccess } from '../storage/storage.types.js';
+import { attachmentDisposition } from './core/attachment.js';
 import { fullNameMatcher, parseFields, viewOf } from './core/file-view.js';
 import { FileEntryDto, FileListDto, InfoQueryDto, ListQueryDto, PathBodyDto, PathQueryDto, TransferBodyDto, TransferResultDto } from './dto/file.dto.js';
 
@@ -110,47 +110,17 @@ export class FilesController {
   @ApiResponse({ status: 416, description: 'The range lies outside the file (`range_not_satisfiable`; Content-Range: bytes */size)', type: ErrorResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'The path is a folder', type: ErrorResponseDto })
-  async download(
-    @Query() q: PathQueryDto,
-    @CurrentPrincipal() principal: Principal,
-    @Headers() headers: IncomingHttpHeaders,
-    @Req() req: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ): Promise<void> {
+  async download(@Query() q: PathQueryDto, @CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const file = await this.area(principal).openRead(q.path);
-    try {
-      const { entry } = file;
-      // COMPRESS_DOWNLOADS: encoded by the file's media type (the answer stays octet-stream).
-      const coding = decideFileCoding(req, { mediaType: mediaTypeOf(entry.name), size: entry.size });
-      reply.header('etag', coding.etag(entry.etag)).header('last-modified', entry.modified.toUTCString()).header('accept-ranges', 'bytes').header('cache-control', 'private, no-cache');
-      if (noneMatchSatisfied(headers['if-none-match'], entry.etag)) {
-        await file.close();
-        if (coding.vary) varyOnAcceptEncoding(reply);
-        await reply.code(304).send();
-        return;
-      }
-      const range = ifRangeAllows(header(headers['if-range']), entry.etag, entry.modified) ? decideRange(header(headers.range), entry.size) : ({ kind: 'full' } as const);
-      if (range.kind === 'unsatisfiable') {
-        throw new DomainError('range_not_satisfiable', `the range lies outside the file's ${entry.size} bytes`, { 'Content-Range': `bytes */${entry.size}` });
-      }
-      reply.header('content-type', 'application/octet-stream').header('content-disposition', attachmentDisposition(entry.name)).header('x-content-type-options', 'nosniff');
-      if (range.kind === 'partial') {
-        reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${entry.size}`).header('content-length', range.end - range.start + 1);
-      } else {
-        reply.code(200).header('content-length', entry.size);
-        announceFileCoding(reply, coding);
-      }
-      if (req.method === 'HEAD') {
-        await file.close();
-        // An empty stream, not an empty body: Fastify would reset Content-Length to 0 for that.
-        await reply.send(Readable.from([]));
-        return;
-      }
-      await reply.send(range.kind === 'partial' ? file.stream(range) : encodeFileContent(file.stream(), coding.coding));
-    } catch (err) {
-      await file.close();
-      throw err;
-    }
+    // Always octet-stream and an attachment: a download is saved, never shown in the browser; the
+    // file's own media type only decides its compression (COMPRESS_DOWNLOADS).
+    const answer = await serveFile(file, { method: req.method, headers: req.raw.headers }, {
+      mediaType: mediaTypeOf(file.entry.name),
+      contentType: 'application/octet-stream',
+      headers: { 'Cache-Control': 'private, no-cache' },
+      contentHeaders: { 'Content-Disposition': attachmentDisposition(file.entry.name), 'X-Content-Type-Options': 'nosniff' },
+    });
+    await sendFile(req, reply, answer);
   }
 
   @Put('upload')
@@ -264,8 +234,4 @@ export class FilesController {
   private area(principal: Principal): AreaStorage {
     return this.storage.area(principal.account.id, 'main');
   }
-}
-
-function header(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

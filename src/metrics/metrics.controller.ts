@@ -1,9 +1,8 @@
-import { Controller, Get, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import { ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../auth/auth.decorators.js';
-import { ErrorResponseDto } from '../openapi/error-response.dto.js';
-import { MetricsAccessGuard } from './metrics-access.guard.js';
+import { AdminAuthOrFrom } from '../auth/auth.decorators.js';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import { MetricsService } from './metrics.service.js';
 
 @ApiTags('metrics')
@@ -12,10 +11,8 @@ export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Get()
-  // No credentials for the AuthGuard to check (a scraper has none): MetricsAccessGuard admits
-  // METRICS_ALLOW addresses and operators' sessions, and refuses everyone else.
-  @Public()
-  @UseGuards(MetricsAccessGuard)
+  // A scraper has no credentials: its address lets it in; anyone else needs an operator's session.
+  @AdminAuthOrFrom('METRICS_ALLOW')
   @ApiOperation({
     summary: 'Prometheus metrics',
     description: 'Served to client addresses in `METRICS_ALLOW` (default: loopback) and to operators signed in with a session; everyone else gets `403`.',

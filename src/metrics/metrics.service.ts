@@ -16,7 +16,7 @@ const UNMATCHED_ROUTE = 'unmatched';
  * Registry, so two instances in one process (as in the tests) do not share counts.
  *
  * Sources: a Fastify onResponse hook (requests by route and status, throttled answers), the
- * StatsService observer (authentication outcomes as the AuthGuard counts them; bytes in and out
+ * StatsService observer (authentication outcomes as the access pipeline counts them; bytes in and out
  * per traffic area, from the accounting hook's socket counters), and the verification cache's
  * own hit and miss counters, read at scrape time.
  */

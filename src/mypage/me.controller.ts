@@ -7,6 +7,7 @@ import type { AppConnectionAction } from '../accounts/core/app-connection.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
+import { requestMeta } from '../auth/request-meta.js';
 import { AppConnectionDto, ChangePasswordDto, MeDto, SecurityDto, type StaleClientDto } from './dto/me.dto.js';
 import { staleClients } from './security-view.js';
 
@@ -66,7 +67,7 @@ export class MeController {
   @ApiNoContentResponse()
   async changePassword(@CurrentPrincipal() p: Principal, @Body() body: ChangePasswordDto, @Req() req: FastifyRequest): Promise<void> {
     await this.accounts.changePassword(p.account.id, body.current, body.next);
-    this.audit.record({ type: 'me.password', outcome: 'info', login: p.account.login, accountId: p.account.id, request: req });
+    this.audit.record({ type: 'me.password', outcome: 'info', login: p.account.login, accountId: p.account.id, origin: requestMeta(req) });
   }
 
   @Get('security')
@@ -84,7 +85,7 @@ export class MeController {
   private async change(p: Principal, action: AppConnectionAction, req: FastifyRequest): Promise<AppConnectionDto> {
     const account = await this.accounts.get(p.account.id);
     const { connection, password } = await this.connections.apply(account, action);
-    this.audit.record({ type: `me.app-connection.${action}`, outcome: 'info', login: account.login, accountId: account.id, detail: { state: connection.state }, request: req });
+    this.audit.record({ type: `me.app-connection.${action}`, outcome: 'info', login: account.login, accountId: account.id, detail: { state: connection.state }, origin: requestMeta(req) });
     return AppConnectionDto.of(connection, password);
   }
 }

@@ -1,19 +1,18 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
 import { Account } from '../accounts/account.entity.js';
 import { ApiKeyBlock } from '../api-keys/api-key-block.entity.js';
 import { ApiKeyCache } from '../api-keys/api-key-cache.js';
 import { Application } from '../api-keys/application.entity.js';
 import { keysUsable } from '../api-keys/core/application-lifecycle.js';
-import { AuditService } from '../audit/audit.service.js';
 import { type Principal, principalLogin } from '../auth/principal.js';
+import type { Refusal, Verification } from '../auth/verification.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { CredentialEvents } from '../shared-state/credential-events.js';
 import { TaggedCache } from '../shared-state/tagged-cache.js';
-import { Sublogin } from '../sublogins/sublogin.entity.js';
+import { Sublogin } from '../accounts/sublogin.entity.js';
 import { splitScopes } from './core/scopes.js';
 import { OAuthArtifact } from './oauth-artifact.entity.js';
 import { OAuthArtifactStore } from './oauth-artifact.store.js';
@@ -51,7 +50,8 @@ const MAX_ENTRIES = 100_000;
 const MIN_WRITE_INTERVAL_MS = 60_000;
 
 /**
- * Validates our opaque access tokens in-process (contract §4.4) and remembers the answer.
+ * Validates our opaque access tokens in-process (contract §4.4) and remembers the answer (when the
+ * access pipeline's AuthOutcome says so: `remember`).
  *
  * A miss is one indexed read: the token's row by primary key, joined to its grant, application,
  * account, sublogin and the account's block of the application, so that every reason a token may
@@ -80,7 +80,6 @@ export class BearerTokens implements OnModuleInit {
     private readonly revocations: OAuthRevocations,
     private readonly apiKeys: ApiKeyCache,
     private readonly credentialEvents: CredentialEvents,
-    private readonly audit: AuditService,
   ) {
     // Fails closed while broadcasts may go unheard (see TaggedCache).
     this.cache = new TaggedCache(config.verifyCacheTtlSeconds * 1000, MAX_ENTRIES, credentialEvents);
@@ -100,16 +99,19 @@ export class BearerTokens implements OnModuleInit {
     this.credentialEvents.onChange((login) => this.cache.dropTag(`login:${login}`));
   }
 
-  /** The remembered principal of a token verified recently, if nothing changed since. */
-  cached(token: string, req: FastifyRequest): Principal | undefined {
+  /** The remembered principal of a token verified recently, and its grant, if nothing changed since. */
+  cached(token: string): { principal: Principal; grantId: string } | undefined {
     const entry = this.cache.get(OAuthArtifactStore.hash(token));
     if (!entry || entry.expiresAt <= Date.now()) return undefined;
-    this.touch(entry.grantId, req);
-    return entry.principal;
+    return entry;
   }
 
-  /** The token's principal, or null when it is not (or no longer) a valid access token. */
-  async verify(token: string, req: FastifyRequest): Promise<Principal | null> {
+  /**
+   * The token's principal and what to record of it, or why it is not (or no longer) a valid
+   * access token, with the refusal's audit record (once a minute per token and reason: a client
+   * stuck on a revoked token is one line, not thousands).
+   */
+  async verify(token: string): Promise<{ principal: Principal; verification: Verification } | { refusal: Refusal }> {
     const hash = OAuthArtifactStore.hash(token);
     const generation = this.cache.generation();
     const row = await this.load(hash);
@@ -117,8 +119,21 @@ export class BearerTokens implements OnModuleInit {
     const refusal = row ? this.refusal(row, now) : 'unknown';
     const payload = row && !refusal ? this.store.payloadOf({ payload: row.t_payload, expiresAt: instant(row.t_expires_at), consumedAt: null }, token) : undefined;
     if (!row || refusal || !payload || payload.aud !== this.oauth.resource) {
-      this.refused(hash, refusal ?? 'payload', row, req);
-      return null;
+      const reason = refusal ?? 'payload';
+      return {
+        // Not counted for a customer in the statistics: a token names no login that was presented.
+        refusal: {
+          login: null,
+          audit: {
+            type: 'auth.bearer',
+            code: 'invalid_token',
+            login: row ? (row.s_login ?? row.acc_login) : null,
+            accountId: row?.acc_id ?? null,
+            detail: { reason, token: hash.slice(0, 12), ...(row ? { applicationId: row.app_id } : {}) },
+            every: { minute: `bearer:${hash}:${reason}` },
+          },
+        },
+      };
     }
     const principal: Principal = {
       method: 'bearer',
@@ -128,10 +143,19 @@ export class BearerTokens implements OnModuleInit {
       scopes: splitScopes(typeof payload.scope === 'string' ? payload.scope : ''),
     };
     const tags = [`token:${hash}`, `grant:${row.grant_id}`, `app:${row.app_id}`, `login:${row.acc_login}`, ...(row.s_login ? [`login:${row.s_login}`] : [])];
-    this.cache.set(hash, { principal, expiresAt: instant(row.t_expires_at)?.getTime() ?? Infinity, grantId: row.grant_id }, tags, generation);
-    this.audit.record({ type: 'auth.bearer', outcome: 'success', login: principalLogin(principal), accountId: row.acc_id, detail: { applicationId: row.app_id, grant: row.grant_id.slice(0, 8) }, request: req });
-    this.touch(row.grant_id, req);
-    return principal;
+    return {
+      principal,
+      verification: {
+        audit: { type: 'auth.bearer', login: principalLogin(principal), detail: { applicationId: row.app_id, grant: row.grant_id.slice(0, 8) } },
+        remember: { cache: 'bearer', hash, grantId: row.grant_id, expiresAt: instant(row.t_expires_at)?.getTime() ?? Infinity, tags, generation },
+        lastUse: { kind: 'grant', id: row.grant_id },
+      },
+    };
+  }
+
+  /** Keeps a verified token's answer, unless something changed since `generation` (AuthOutcome's cache fill). */
+  remember(principal: Principal, fill: { hash: string; grantId: string; expiresAt: number; tags: readonly string[]; generation: number }): void {
+    this.cache.set(fill.hash, { principal, expiresAt: fill.expiresAt, grantId: fill.grantId }, fill.tags, fill.generation);
   }
 
   private async load(hash: string): Promise<Row | undefined> {
@@ -177,27 +201,13 @@ export class BearerTokens implements OnModuleInit {
     return null;
   }
 
-  private refused(hash: string, reason: string, row: Row | undefined, req: FastifyRequest): void {
-    // At most one audit line a minute per token and reason: a client stuck on a revoked token is one line, not thousands.
-    if (!this.due(`refused:${hash}:${reason}`)) return;
-    this.audit.record({
-      type: 'auth.bearer',
-      outcome: 'failure',
-      login: row ? (row.s_login ?? row.acc_login) : null,
-      accountId: row?.acc_id ?? null,
-      code: 'invalid_token',
-      detail: { reason, token: hash.slice(0, 12), ...(row ? { applicationId: row.app_id } : {}) },
-      request: req,
-    });
-  }
-
   /** A grant's last use (contract §4.1), at most once a minute per grant and instance. */
-  private touch(grantId: string, req: FastifyRequest): void {
+  recordUse(grantId: string, ip: string | undefined): void {
     if (!this.due(`grant:${grantId}`)) return;
     this.dataSource
       .createQueryBuilder()
       .update(OAuthArtifact)
-      .set({ lastUsedAt: new Date(), lastUsedIp: req.ip?.slice(0, 64) ?? null })
+      .set({ lastUsedAt: new Date(), lastUsedIp: ip?.slice(0, 64) ?? null })
       .where("model = 'Grant' AND grant_id = :grantId", { grantId })
       .execute()
       .catch((err: unknown) => this.logger.warn({ err }, 'could not record the last use of a grant'));

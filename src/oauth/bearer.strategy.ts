@@ -1,84 +1,75 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { Strategy as HttpBearerStrategy } from 'passport-http-bearer';
-import type { Strategy } from 'passport-strategy';
-import type { Principal } from '../auth/principal.js';
-import { StrategyRegistry } from '../auth/strategy-registry.js';
+import { Strategy } from 'passport-strategy';
+import { CredentialStrategy, type Done, type Validated } from '../auth/strategies/credential-strategy.js';
+import { CredentialRefused } from '../auth/verification.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { DomainError } from '../errors/domain-error.js';
 import { BearerTokens } from './bearer-tokens.js';
 import { parseBearerAuthorization } from './core/bearer-header.js';
 
-type Verified = (err: unknown, user?: Principal | false) => void;
-type VerifyWithRequest = (req: Parameters<HttpBearerStrategy<never>['authenticate']>[0], token: string, done: Verified) => void;
-/** passport-http-bearer's typings omit the action methods that passport-strategy adds at run time. */
-type Actions = Pick<Strategy, 'success' | 'fail' | 'error'> & { _verify: (req: unknown, token: string, done: Verified) => void };
+type Verify = (req: FastifyRequest, token: string, done: Done) => void;
+
+const INVALID_TOKEN = 'the access token is not valid (unknown, expired or revoked)';
+
+/** `Bearer realm="…"`, with an RFC 6750 error when there is one. */
+export function bearerChallenge(realm: string, error?: { error: string; description: string }): string {
+  return error ? `Bearer realm="${realm}", error="${error.error}", error_description="${error.description}"` : `Bearer realm="${realm}"`;
+}
 
 /**
- * passport-http-bearer's strategy reading the header only (RFC 6750 §2.1): its own also takes
- * `access_token` from the query and the body (tokens in URLs end up in logs) and answers an odd
- * header with a bare 400. No Bearer header is "not mine": the next method may try.
+ * RFC 6750 Bearer from the Authorization header only, as a Passport strategy of its own:
+ * passport-http-bearer's also takes `access_token` from the query and the body (tokens in URLs end
+ * up in logs) and answers an odd header with a bare 400. No Bearer header is "not mine": the next
+ * method may try.
  */
-class Rfc6750BearerStrategy extends HttpBearerStrategy<VerifyWithRequest> {
+export class Rfc6750BearerStrategy extends Strategy {
   constructor(
-    private readonly challenge: (error: string, description: string) => string,
-    // Added by PassportStrategy(): it calls the subclass's validate().
-    verify: VerifyWithRequest,
+    private readonly realm: string,
+    private readonly verify: Verify,
   ) {
-    super({ passReqToCallback: true }, verify);
+    super();
   }
 
-  override authenticate(req: Parameters<HttpBearerStrategy<never>['authenticate']>[0]): void {
-    const self = this as unknown as Actions;
+  // Passport's types speak of Express; on Fastify the request is Fastify's.
+  override authenticate(raw: Parameters<Strategy['authenticate']>[0]): void {
+    const req = raw as unknown as FastifyRequest;
     const parsed = parseBearerAuthorization(req.headers.authorization);
-    if (parsed.kind === 'none') return self.fail(401);
+    if (parsed.kind === 'none') return this.fail(401);
     if (parsed.kind === 'malformed') {
       const description = 'the Authorization header is not Bearer <token>';
-      return self.error(new DomainError('malformed_authorization', description, { 'WWW-Authenticate': this.challenge('invalid_request', description) }));
+      return this.error(new DomainError('malformed_authorization', description, { 'WWW-Authenticate': bearerChallenge(this.realm, { error: 'invalid_request', description }) }));
     }
-    self._verify(req, parsed.token, (err, user) => {
-      if (err) self.error(err as Error);
-      else if (user) self.success(user);
-      else self.fail(401);
+    this.verify(req, parsed.token, (err, principal, info) => {
+      if (err) this.error(err as Error);
+      else if (principal) this.success(principal, info);
+      else this.fail(401);
     });
   }
 }
 
 /**
  * The `bearer` credential method (contract §4.4): our opaque OAuth access tokens, validated in-process
- * (BearerTokens: one indexed read, then a cache dropped everywhere on revocation). A token that is
- * not (or no longer) valid is `401 invalid_token` with its RFC 6750 challenge; a missing token
- * leaves the AuthGuard to answer with every accepted method's challenge.
+ * (BearerTokens: one indexed read). A token that is not (or no longer) valid is `401 invalid_token`
+ * with its RFC 6750 challenge; a missing token leaves the access pipeline to answer with every
+ * accepted method's challenge.
  */
 @Injectable()
-export class BearerStrategy extends PassportStrategy(Rfc6750BearerStrategy, 'bearer') {
-  private readonly realm: string;
+export class BearerStrategy extends CredentialStrategy(Rfc6750BearerStrategy, 'bearer') {
+  private readonly invalidTokenChallenge: string;
 
   constructor(
     private readonly tokens: BearerTokens,
-    registry: StrategyRegistry,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    const realm = config.basicRealm;
-    super((error: string, description: string) => `Bearer realm="${realm}", error="${error}", error_description="${description}"`);
-    this.realm = realm;
-    const challenge = `Bearer realm="${realm}"`;
-    registry.register('bearer', this as unknown as Strategy, {
-      challenge: () => challenge,
-      // The fast path: a token verified moments ago is a hash and a Map probe.
-      cached: (req) => {
-        const parsed = parseBearerAuthorization(req.headers.authorization);
-        return parsed.kind === 'bearer' ? this.tokens.cached(parsed.token, req) : undefined;
-      },
-    });
+    super(config.basicRealm);
+    this.invalidTokenChallenge = bearerChallenge(config.basicRealm, { error: 'invalid_token', description: INVALID_TOKEN });
   }
 
-  async validate(req: FastifyRequest, token: string): Promise<Principal> {
-    const principal = await this.tokens.verify(token, req);
-    if (principal) return principal;
-    const description = 'the access token is not valid (unknown, expired or revoked)';
-    throw new DomainError('invalid_token', description, { 'WWW-Authenticate': `Bearer realm="${this.realm}", error="invalid_token", error_description="${description}"` });
+  async validate(_req: FastifyRequest, token: string): Promise<Validated> {
+    const result = await this.tokens.verify(token);
+    if ('refusal' in result) throw new CredentialRefused(new DomainError('invalid_token', INVALID_TOKEN, { 'WWW-Authenticate': this.invalidTokenChallenge }), result.refusal);
+    return [result.principal, result.verification];
   }
 }

@@ -1,9 +1,10 @@
 import { Body, Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors, type InteractionDetails, type InteractionResults } from 'oidc-provider';
+import { errors, type Interaction, type InteractionResults } from 'oidc-provider';
 import { IsIn, IsString, Length } from 'class-validator';
 import { Public } from '../auth/auth.decorators.js';
+import { requestMeta } from '../auth/request-meta.js';
 import { assertSecureTransport } from '../auth/tls-policy.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
@@ -80,7 +81,7 @@ export class InteractionController {
     if (interaction.prompt.name !== 'login') return this.redirect(reply, `${INTERACTION_PATH}/${interaction.uid}`);
     let subject;
     try {
-      subject = await this.logins.verify(body.login, body.password, req);
+      subject = await this.logins.verify(body.login, body.password, requestMeta(req));
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       if (err.code === 'too_many_requests') {
@@ -131,7 +132,7 @@ export class InteractionController {
    * The interaction this browser is in, if it is the one in the URL (and, for a form, the form
    * carries its CSRF token); otherwise an error page is sent and undefined returned.
    */
-  private async interaction(uid: string, req: FastifyRequest, reply: FastifyReply, csrf?: string): Promise<InteractionDetails | undefined> {
+  private async interaction(uid: string, req: FastifyRequest, reply: FastifyReply, csrf?: string): Promise<Interaction | undefined> {
     try {
       if (!UID.test(uid)) throw new ExpiredInteraction();
       const interaction = await this.oauth.provider.interactionDetails(req.raw, reply.raw);
@@ -148,13 +149,13 @@ export class InteractionController {
     }
   }
 
-  private async showLogin(interaction: InteractionDetails, reply: FastifyReply, status: number, login?: string, error?: string): Promise<void> {
+  private async showLogin(interaction: Interaction, reply: FastifyReply, status: number, login?: string, error?: string): Promise<void> {
     const base = `${INTERACTION_PATH}/${interaction.uid}`;
     const clientName = await this.clientName(interaction);
     this.page(reply, status, loginPage({ action: `${base}/login`, abortAction: `${base}/abort`, csrf: this.csrf(interaction.uid), clientName, login, error }));
   }
 
-  private async showConsent(interaction: InteractionDetails, reply: FastifyReply): Promise<void> {
+  private async showConsent(interaction: Interaction, reply: FastifyReply): Promise<void> {
     const subject = interaction.session ? await this.subjects.active(interaction.session.accountId) : null;
     if (!subject) {
       this.page(reply, 400, errorPage('This sign-in has expired', 'The account that signed in can no longer authorize applications.'));
@@ -169,7 +170,7 @@ export class InteractionController {
         action: `${INTERACTION_PATH}/${interaction.uid}/consent`,
         csrf: this.csrf(interaction.uid),
         clientName: client?.clientName ?? 'An application',
-        clientUri: (client as { clientUri?: string } | undefined)?.clientUri,
+        clientUri: client?.clientUri,
         login: subject.login,
         sublogin: subject.subloginId !== null,
         scopes,
@@ -177,7 +178,7 @@ export class InteractionController {
     );
   }
 
-  private async clientName(interaction: InteractionDetails): Promise<string> {
+  private async clientName(interaction: Interaction): Promise<string> {
     const client = await this.oauth.provider.Client.find(String(interaction.params.client_id));
     return client?.clientName ?? 'An application';
   }

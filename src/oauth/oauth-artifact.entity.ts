@@ -1,8 +1,8 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { Account } from '../accounts/account.entity.js';
+import { Sublogin } from '../accounts/sublogin.entity.js';
 import { Application } from '../api-keys/application.entity.js';
 import { InstantColumn } from '../database/columns.js';
-import { Sublogin } from '../sublogins/sublogin.entity.js';
 
 /**
  * Everything oidc-provider persists (contract §4.4): access and refresh tokens, authorization and

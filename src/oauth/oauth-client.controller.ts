@@ -4,7 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import { ApplicationsService } from '../api-keys/applications.service.js';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { ErrorResponseDto } from '../openapi/error-response.dto.js';
+import { requestMeta } from '../auth/request-meta.js';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import { API_SCOPES } from './core/scopes.js';
 import { OAuthClients } from './oauth-clients.js';
 import { OAUTH_PREFIX, OAuthProvider } from './oauth-provider.js';
@@ -89,7 +90,7 @@ export class OAuthClientController {
   @ApiCreatedResponse({ type: IssuedClientSecretDto })
   @ApiConflictResponse({ description: 'The application is not approved (`conflict`)', type: ErrorResponseDto })
   async issue(@Param('id', uuid) id: string, @CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<IssuedClientSecretDto> {
-    const issued = await this.clients.issueSecret(p, id, req);
+    const issued = await this.clients.issueSecret(p, id, requestMeta(req));
     return { clientId: issued.clientId, clientSecret: issued.clientSecret, last4: issued.last4, createdAt: issued.createdAt.toISOString() };
   }
 
@@ -98,6 +99,6 @@ export class OAuthClientController {
   @ApiOperation({ summary: 'Remove the client secret: the application is a public client again (PKCE only)' })
   @ApiNoContentResponse()
   async remove(@Param('id', uuid) id: string, @CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<void> {
-    await this.clients.deleteSecret(p, id, req);
+    await this.clients.deleteSecret(p, id, requestMeta(req));
   }
 }

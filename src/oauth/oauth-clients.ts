@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { FastifyRequest } from 'fastify';
 import type { AdapterPayload } from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import { Application } from '../api-keys/application.entity.js';
 import { ApplicationsService } from '../api-keys/applications.service.js';
 import { keysUsable } from '../api-keys/core/application-lifecycle.js';
-import { AuditService } from '../audit/audit.service.js';
+import { type AuditOrigin, AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { constantTimeEqual, KeyRing } from '../crypto/secrets.js';
 import { DomainError } from '../errors/domain-error.js';
@@ -89,7 +88,7 @@ export class OAuthClients {
    * bits, returned this once. The application becomes a confidential client at once; a replaced
    * secret stops working at once.
    */
-  async issueSecret(developer: Principal, applicationId: string, req: FastifyRequest): Promise<IssuedClientSecret> {
+  async issueSecret(developer: Principal, applicationId: string, origin: AuditOrigin): Promise<IssuedClientSecret> {
     const app = await this.applications.getOwn(developer.account.id, applicationId);
     if (!keysUsable(app.status)) throw new DomainError('conflict', `the application is ${app.status}; client secrets are issued to approved applications only`);
     const clientSecret = randomBytes(32).toString('base64url');
@@ -106,23 +105,23 @@ export class OAuthClients {
       .values(record)
       .orUpdate(['secret_hash', 'last4', 'created_at'], ['application_id'])
       .execute();
-    this.record('apps.oauth_secret.issue', developer, app, req, { last4: record.last4 });
+    this.record('apps.oauth_secret.issue', developer, app, origin, { last4: record.last4 });
     return { clientId: app.id, clientSecret, last4: record.last4, createdAt: record.createdAt };
   }
 
   /** Removes the secret: the application is a public client again (PKCE only). Idempotent. */
-  async deleteSecret(developer: Principal, applicationId: string, req: FastifyRequest): Promise<void> {
+  async deleteSecret(developer: Principal, applicationId: string, origin: AuditOrigin): Promise<void> {
     const app = await this.applications.getOwn(developer.account.id, applicationId);
     const res = await this.dataSource.getRepository(OAuthClientSecret).delete({ applicationId: app.id });
-    if (res.affected) this.record('apps.oauth_secret.delete', developer, app, req, {});
+    if (res.affected) this.record('apps.oauth_secret.delete', developer, app, origin, {});
   }
 
   async secretOf(applicationId: string): Promise<OAuthClientSecret | null> {
     return this.dataSource.getRepository(OAuthClientSecret).findOneBy({ applicationId });
   }
 
-  private record(type: string, developer: Principal, app: Application, req: FastifyRequest, extra: Record<string, unknown>): void {
-    this.audit.record({ type, outcome: 'info', login: developer.account.login, accountId: developer.account.id, detail: { applicationId: app.id, name: app.name, ...extra }, request: req });
+  private record(type: string, developer: Principal, app: Application, origin: AuditOrigin, extra: Record<string, unknown>): void {
+    this.audit.record({ type, outcome: 'info', login: developer.account.login, accountId: developer.account.id, detail: { applicationId: app.id, name: app.name, ...extra }, origin });
   }
 }
 

@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import Provider, { errors, type KoaContextWithOIDC, type OidcClient } from 'oidc-provider';
+import Provider, { type Client, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { KeyRing } from '../crypto/secrets.js';
@@ -64,7 +64,7 @@ export class OAuthProvider {
 
     this.provider = new Provider(this.issuer, {
       adapter,
-      async findAccount(_ctx: KoaContextWithOIDC, sub: string) {
+      async findAccount(_ctx, sub) {
         const subject = await subjects.active(sub);
         return subject ? { accountId: sub, claims: async () => ({ sub }) } : undefined;
       },
@@ -95,17 +95,17 @@ export class OAuthProvider {
         introspection: {
           enabled: true,
           // A client learns about its own tokens only.
-          allowedPolicy: async (_ctx: KoaContextWithOIDC, client: OidcClient, token: { clientId?: string }) => token.clientId === client.clientId,
+          allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
         },
         revocation: {
           enabled: true,
-          allowedPolicy: async (_ctx: KoaContextWithOIDC, client: OidcClient, token: { clientId?: string }) => token.clientId === client.clientId,
+          allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
         },
         resourceIndicators: {
           enabled: true,
           defaultResource: async () => resource,
           useGrantedResource: async () => true,
-          getResourceServerInfo: async (_ctx: KoaContextWithOIDC, indicator: string) => {
+          getResourceServerInfo: async (_ctx, indicator) => {
             if (indicator !== resource) throw new errors.InvalidTarget();
             return { scope: API_SCOPES.join(' '), audience: resource, accessTokenFormat: 'opaque', accessTokenTTL: ACCESS_TOKEN_TTL };
           },
@@ -114,25 +114,26 @@ export class OAuthProvider {
           enabled: true,
           charset: 'base-20',
           mask: '****-****',
-          userCodeInputSource: async (ctx: KoaContextWithOIDC, form: string, _out: unknown, err?: { name?: string; userCode?: string }) => {
-            const error = err ? (err.userCode || err.name === 'NoCodeError' ? 'That code is not valid or has expired. Check it and try again.' : err.name === 'AbortedError' ? 'The request was aborted.' : 'The code could not be checked. Try again.') : undefined;
+          userCodeInputSource: async (ctx, form, _out, err) => {
+            // The provider's re-render errors (code not found, expired, used) carry `userCode`; its types do not declare them.
+            const error = err ? (('userCode' in err && err.userCode) || err.name === 'NoCodeError' ? 'That code is not valid or has expired. Check it and try again.' : err.name === 'AbortedError' ? 'The request was aborted.' : 'The code could not be checked. Try again.') : undefined;
             render(ctx, deviceInputPage({ action: ctx.oidc.urlFor('code_verification'), xsrf: xsrfOf(ctx, form), error }));
           },
-          userCodeConfirmSource: async (ctx: KoaContextWithOIDC, form: string, client: OidcClient, _deviceInfo: unknown, userCode: string) => {
-            const raw = typeof ctx.oidc.params.user_code === 'string' ? ctx.oidc.params.user_code : userCode;
+          userCodeConfirmSource: async (ctx, form, client, _deviceInfo, userCode) => {
+            const raw = typeof ctx.oidc.params?.user_code === 'string' ? ctx.oidc.params.user_code : userCode;
             render(ctx, deviceConfirmPage({ action: ctx.oidc.urlFor('code_verification'), xsrf: xsrfOf(ctx, form), userCode: raw, displayCode: userCode, clientName: client.clientName ?? client.clientId }));
           },
-          successSource: async (ctx: KoaContextWithOIDC) => {
+          successSource: async (ctx) => {
             render(ctx, deviceSuccessPage(ctx.oidc.client?.clientName ?? 'The application'));
           },
         },
       },
       // Browser-based (public) clients may call the token endpoints from the origins of their redirect URIs.
-      clientBasedCORS: (_ctx: KoaContextWithOIDC, origin: string, client: OidcClient) =>
+      clientBasedCORS: (_ctx, origin, client) =>
         origin !== 'null' && client.clientAuthMethod === 'none' && (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
       // Refresh tokens for every client allowed the grant, without `offline_access` ceremony;
       // tokens outlive the browser session that granted them (they end with the grant).
-      issueRefreshToken: async (_ctx: KoaContextWithOIDC, client: OidcClient) => client.grantTypeAllowed('refresh_token'),
+      issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
       expiresWithSession: async () => false,
       rotateRefreshToken: () => true,
       // Revoking any token of a grant ends the authorization: "connected apps" stays truthful.
@@ -147,8 +148,8 @@ export class OAuthProvider {
         RefreshToken: REFRESH_TOKEN_TTL,
         Session: config.sessionTtlSeconds,
       },
-      interactions: { url: async (_ctx: KoaContextWithOIDC, interaction: { uid: string }) => `${INTERACTION_PATH}/${interaction.uid}` },
-      renderError: async (ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }) => {
+      interactions: { url: async (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+      renderError: async (ctx, out) => {
         render(ctx, errorPage('This request cannot be completed', out.error_description ?? out.error ?? 'The request is not valid.'));
       },
     });
@@ -157,7 +158,7 @@ export class OAuthProvider {
     this.provider.proxy = true;
     // Client secrets are stored as keyed hashes (OAuthClients); compare the presented one in constant time.
     const compare = (stored: string | undefined, presented: string) => clients.compareSecret(stored, presented);
-    this.provider.Client.prototype.compareClientSecret = function compareClientSecret(this: OidcClient, actual: string) {
+    this.provider.Client.prototype.compareClientSecret = function compareClientSecret(this: Client, actual: string) {
       return compare(this.clientSecret, actual);
     };
     // RFC 8414 `scopes_supported` lists the API's scopes too (the provider knows only its OpenID ones).

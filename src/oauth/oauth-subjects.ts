@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import { Account } from '../accounts/account.entity.js';
-import { Sublogin } from '../sublogins/sublogin.entity.js';
+import { AccountsService } from '../accounts/accounts.service.js';
+import { SubloginLookup } from '../accounts/sublogin-lookup.js';
 import { parseSubject } from './core/subject.js';
 
 export interface ActiveSubject {
@@ -20,15 +18,18 @@ export interface ActiveSubject {
  */
 @Injectable()
 export class OAuthSubjects {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly sublogins: SubloginLookup,
+  ) {}
 
   async active(sub: string): Promise<ActiveSubject | null> {
     const subject = parseSubject(sub);
     if (!subject) return null;
-    const account = await this.dataSource.getRepository(Account).findOneBy({ id: subject.accountId });
+    const account = await this.accounts.findById(subject.accountId);
     if (!account || account.status !== 'active') return null;
     if (!subject.subloginId) return { accountId: account.id, accountLogin: account.login, subloginId: null, login: account.login };
-    const sublogin = await this.dataSource.getRepository(Sublogin).findOneBy({ id: subject.subloginId, accountId: account.id });
+    const sublogin = await this.sublogins.findOfAccount(account.id, subject.subloginId);
     if (!sublogin || !sublogin.enabled) return null;
     return { accountId: account.id, accountLogin: account.login, subloginId: sublogin.id, login: sublogin.login };
   }

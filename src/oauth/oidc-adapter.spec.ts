@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyRing } from '../crypto/secrets.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
+import { SCHEMA } from '../schema.js';
 import { MemorySharedState } from '../shared-state/memory-shared-state.js';
 import { OAuthArtifactStore } from './oauth-artifact.store.js';
 import { type Revocation, OAuthRevocations } from './oauth-revocations.js';
@@ -21,7 +22,7 @@ describe('TypeOrmOidcAdapter', () => {
   let adapter: (model: string) => TypeOrmOidcAdapter;
 
   beforeAll(async () => {
-    ds = new DataSource(dataSourceOptions(`sqlite:${join(dir, 'db.sqlite')}`));
+    ds = new DataSource(dataSourceOptions(`sqlite:${join(dir, 'db.sqlite')}`, SCHEMA));
     await ds.initialize();
     await ds.runMigrations();
     store = new OAuthArtifactStore(ds, new KeyRing(randomBytes(32)));

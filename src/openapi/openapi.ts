@@ -1,10 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { RouteTable } from '../access/route-table.js';
 import { API_KEY_SCHEME_DESCRIPTION, applyApiKeyPolicies } from '../api-keys/api-key-openapi.js';
 import { SECURITY_SCHEMES } from '../auth/auth.decorators.js';
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from '../auth/sessions.service.js';
 import { applyOAuthDocument } from '../oauth/oauth-openapi.js';
-import { ErrorResponseDto } from './error-response.dto.js';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
 
 const DESCRIPTION = `
 Portcullis guards a storage provider's REST API and WebDAV mounts. The whole contract (credentials,
@@ -47,9 +48,25 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     // The application's API key (contract §4.3); the matrix form `;api_key=KEY` is described with it.
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-KEY', description: API_KEY_SCHEME_DESCRIPTION }, SECURITY_SCHEMES.apiKey)
     .build();
+  const document = applyRouteSecurity(SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto] }), app.get(RouteTable));
   // `@ApiKeyPolicy` routes: the key is ANDed with their non-session security alternatives.
   // The OAuth endpoints are oidc-provider's, not Nest routes: described by the OAuth module.
-  return applyOAuthDocument(applyApiKeyPolicies(SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto] })));
+  return applyOAuthDocument(applyApiKeyPolicies(document));
+}
+
+/**
+ * Each credential route's security alternatives are the route table's: the methods the access
+ * pipeline accepts, in its order. Public routes, and those open to an address allow-list (a
+ * scraper authorizes nothing), keep none.
+ */
+function applyRouteSecurity(document: OpenAPIObject, routes: RouteTable): OpenAPIObject {
+  const paths = document.paths as Record<string, Record<string, { security?: Array<Record<string, string[]>> }> | undefined>;
+  for (const { method, path, declared } of routes.routes()) {
+    const operation = paths[path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[method.toLowerCase()];
+    if (!operation || !declared || declared.auth.methods.length === 0 || declared.auth.orFrom) continue;
+    operation.security = declared.auth.methods.map((m) => ({ [SECURITY_SCHEMES[m]]: [] }));
+  }
+  return document;
 }
 
 export function setupSwaggerUi(app: INestApplication, document: OpenAPIObject): void {

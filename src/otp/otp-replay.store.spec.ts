@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../../test/support/test-env.js';
 import { type AppConfig, loadConfig } from '../config/config.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
+import { SCHEMA } from '../schema.js';
 import { createSharedState } from '../shared-state/shared-state.module.js';
 import type { SharedState } from '../shared-state/shared-state.js';
 import { OtpReplayStore } from './otp-replay.store.js';
@@ -32,7 +33,7 @@ describe.each(modes)('OtpReplayStore: %s', (_label, withRedis) => {
     if (!withRedis) delete vars.REDIS_URL;
     config = loadConfig(vars);
     expect(config.redisUrl === undefined).toBe(!withRedis);
-    ds = await new DataSource(dataSourceOptions(config.databaseUrl)).initialize();
+    ds = await new DataSource(dataSourceOptions(config.databaseUrl, SCHEMA)).initialize();
     await ds.runMigrations({ transaction: 'each' });
   });
   afterAll(async () => {
@@ -95,7 +96,7 @@ describe.each(modes)('OtpReplayStore: %s', (_label, withRedis) => {
   });
 
   it('lets one claim win across two instances sharing the database, each batching its own claims', async () => {
-    const other = await new DataSource(dataSourceOptions(config.databaseUrl)).initialize();
+    const other = await new DataSource(dataSourceOptions(config.databaseUrl, SCHEMA)).initialize();
     try {
       const [a, b] = [await newStore(), await newStore(other)];
       const hash = token();

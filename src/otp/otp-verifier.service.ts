@@ -1,14 +1,11 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { FastifyRequest } from 'fastify';
-import type { Repository } from 'typeorm';
-import { Account } from '../accounts/account.entity.js';
-import { AppConnection } from '../accounts/app-connection.entity.js';
-import { AuditService } from '../audit/audit.service.js';
-import { attributeFailure, type LoginOwner } from '../auth/failure-owner.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { AccountsService } from '../accounts/accounts.service.js';
+import { AppConnectionService } from '../accounts/app-connection.service.js';
+import { SubloginLookup } from '../accounts/sublogin-lookup.js';
 import type { Principal } from '../auth/principal.js';
-import { SubloginLookup } from '../auth/sublogin-lookup.js';
+import type { RequestMeta } from '../auth/request-meta.js';
 import { ThrottleService } from '../auth/throttle.service.js';
+import { CredentialRefused, type LoginOwner, type Verification } from '../auth/verification.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { KeyRing, type ParsedBox } from '../crypto/secrets.js';
@@ -21,20 +18,21 @@ import { OtpReplayStore } from './otp-replay.store.js';
 /**
  * One-time passwords `LOGIN:EXPIRE:SALT:AUTH` (contract §4.5). The secret is the login's Basic
  * credential — a sublogin's password; an account's issued app-connection password, or its login
- * password while `legacy` — read back from its secret-box copy. Accepted at most once.
+ * password while `legacy` — read back from its secret-box copy. Accepted at most once (the replay
+ * claim is the verification's last step). What follows (audit, throttle count) is described in the
+ * answer for the access pipeline's AuthOutcome.
  */
 @Injectable()
 export class OtpVerifier {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectRepository(Account) private readonly accounts: Repository<Account>,
-    @InjectRepository(AppConnection) private readonly connections: Repository<AppConnection>,
+    private readonly accounts: AccountsService,
+    private readonly connections: AppConnectionService,
+    private readonly sublogins: SubloginLookup,
     private readonly keys: KeyRing,
     private readonly throttle: ThrottleService,
     private readonly replay: OtpReplayStore,
-    private readonly audit: AuditService,
     credentialEvents: CredentialEvents,
-    @Optional() private readonly sublogins?: SubloginLookup,
   ) {
     // Fails closed while broadcasts may go unheard (see TaggedCache).
     this.cache = new TaggedCache(config.verifyCacheTtlSeconds * 1000, undefined, credentialEvents);
@@ -44,7 +42,8 @@ export class OtpVerifier {
   /** Who a login is and its sealed secret, so an OTP costs no database read but the replay claim. */
   private readonly cache: TaggedCache<SealedCredential>;
 
-  async verify(raw: unknown, req: FastifyRequest): Promise<Principal> {
+  /** The principal and what to record of it, or CredentialRefused. */
+  async verify(raw: unknown, origin: Pick<RequestMeta, 'ip'>): Promise<{ principal: Principal; verification: Verification }> {
     let otp: ParsedOtp | undefined;
     try {
       if (typeof raw !== 'string') throw new OtpError('otp_malformed', 'otp must be one text value');
@@ -53,36 +52,44 @@ export class OtpVerifier {
     } catch (err) {
       const refusal = err instanceof OtpError ? new DomainError(err.code, messages[err.code]) : err;
       // Expired or too long: the login parsed, so the failure is counted for its customer (statistics).
-      throw otp ? attributeFailure(refusal, otp.login) : refusal;
+      throw otp ? new CredentialRefused(refusal, { login: otp.login }) : refusal;
     }
+    const { login } = otp;
     try {
-      await this.throttle.check(otp.login, req);
+      await this.throttle.check(login, origin);
     } catch (err) {
-      throw attributeFailure(err, otp.login);
+      throw new CredentialRefused(err, { login });
     }
-    const found = await this.resolve(otp.login);
+    const found = await this.resolve(login);
     // Unknown logins still cost the MAC computations of a known one.
     const verified = verifyAsSentOrPlus(otp, found?.secret ?? 'portcullis-no-such-login');
     if (!found || !verified) {
-      const failure = await this.throttle.recordFailure(otp.login, otp.auth, req);
-      this.audit.record({ type: 'auth.otp', outcome: 'failure', login: otp.login, accountId: found?.principal.account.id ?? null, code: 'invalid_credentials', detail: { repeats: failure.repeats }, request: req });
-      // Not found may also be a disabled sublogin or a suspended customer: left to FailureOwners.
-      throw attributeFailure(new DomainError('invalid_credentials', INVALID_OTP), otp.login, found ? ownerOf(found.principal) : undefined);
+      const accountId = found?.principal.account.id ?? null;
+      // Not found may also be a disabled sublogin or a suspended customer: whose it is, is left to the outcome's memory.
+      throw new CredentialRefused(new DomainError('invalid_credentials', INVALID_OTP), {
+        login,
+        owner: found ? ownerOf(found.principal) : undefined,
+        wrongSecret: otp.auth,
+        audit: { type: 'auth.otp', code: 'invalid_credentials', login, accountId, counted: ['repeats'], every: 'refusal' },
+      });
     }
     // Valid through its EXPIRE second (checkOtpTime), so claimed until that second's end. Keyed by
     // the spelling that verified: a token sent with `+` and again with spaces is one token.
+    const owner = ownerOf(found.principal);
     let claimed: boolean;
     try {
       claimed = await this.replay.claim(otpReplayKey(verified), new Date((otp.expire + 1) * 1000));
     } catch (err) {
-      throw attributeFailure(err, otp.login, ownerOf(found.principal));
+      throw new CredentialRefused(err, { login, owner });
     }
     if (!claimed) {
-      this.audit.record({ type: 'auth.otp', outcome: 'failure', login: otp.login, accountId: found.principal.account.id, code: 'otp_replayed', request: req });
-      throw attributeFailure(new DomainError('otp_replayed', 'this one-time password was used already'), otp.login, ownerOf(found.principal));
+      throw new CredentialRefused(new DomainError('otp_replayed', 'this one-time password was used already'), {
+        login,
+        owner,
+        audit: { type: 'auth.otp', code: 'otp_replayed', login, accountId: owner.id, every: 'refusal' },
+      });
     }
-    this.audit.record({ type: 'auth.otp', outcome: 'success', login: otp.login, accountId: found.principal.account.id, request: req });
-    return found.principal;
+    return { principal: found.principal, verification: { audit: { type: 'auth.otp', login } } };
   }
 
   /** The principal and the plain secret the OTP's MAC is made with, or null. */
@@ -102,7 +109,7 @@ export class OtpVerifier {
   /** The principal and the sealed secret, from the database. */
   private async load(login: string): Promise<SealedCredential | null> {
     if (login.includes('-')) {
-      const found = await this.sublogins?.findForAuth(login);
+      const found = await this.sublogins.findForAuth(login);
       if (!found || !found.sublogin.enabled || found.customer.status !== 'active' || !found.sublogin.passwordBox) return null;
       const { sublogin, customer } = found;
       return {
@@ -110,9 +117,9 @@ export class OtpVerifier {
         principal: { method: 'otp', account: { id: customer.id, login: customer.login, role: 'user' }, sublogin: { id: sublogin.id, login: sublogin.login, name: sublogin.name }, application: null, scopes: null },
       };
     }
-    const account = await this.accounts.findOneBy({ login });
+    const account = await this.accounts.findByLogin(login);
     if (!account || account.status !== 'active') return null;
-    const connection = await this.connections.findOneBy({ accountId: account.id });
+    const connection = await this.connections.find(account.id);
     // OTP takes the same secret as Basic; a `disabled` connection has none.
     const box = connection?.state === 'issued' ? connection.passwordBox : connection?.state === 'legacy' ? account.passwordBox : null;
     if (!box) return null;

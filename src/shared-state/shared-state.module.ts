@@ -13,6 +13,7 @@ export async function createSharedState(config: AppConfig): Promise<SharedState>
   return redis;
 }
 
+// Global as infrastructure near the bottom (it imports only configuration): it turns no dependency around.
 @Global()
 @Module({
   providers: [{ provide: SharedState, inject: [APP_CONFIG], useFactory: createSharedState }, CredentialEvents],

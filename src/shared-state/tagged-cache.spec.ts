@@ -41,4 +41,36 @@ describe('TaggedCache', () => {
     off.set('a', 1, [], off.generation());
     expect(off.get('a')).toBeUndefined();
   });
+
+  it('releases the tags of an entry that is evicted, expires or is replaced', () => {
+    vi.useFakeTimers();
+    const cache = new TaggedCache<number>(1_000, 2);
+    cache.set('a', 1, ['alice'], cache.generation());
+    cache.set('b', 2, ['bob'], cache.generation());
+    expect(cache.get('a')).toBe(1); // a is now the most recently used: b goes next
+    cache.set('c', 3, ['carol'], cache.generation());
+    expect([cache.get('a'), cache.get('b'), cache.get('c'), cache.tagCount]).toEqual([1, undefined, 3, 2]);
+    // Dropping the evicted entry's tag must not reach the key's next holder.
+    cache.set('b', 4, ['dave'], cache.generation());
+    cache.dropTag('bob');
+    expect(cache.get('b')).toBe(4);
+    // A replaced entry's old tag no longer reaches it.
+    cache.set('b', 5, ['erin'], cache.generation());
+    cache.dropTag('dave');
+    expect([cache.get('b'), cache.tagCount]).toEqual([5, 2]);
+    vi.advanceTimersByTime(1_001);
+    expect([cache.get('b'), cache.get('c')]).toEqual([undefined, undefined]);
+    expect(cache.tagCount).toBe(0);
+  });
+
+  it('refuses a value read before its tag was dropped, and stores one read after', () => {
+    const cache = new TaggedCache<string>(60_000);
+    cache.set('k', 'v1', ['alice'], cache.generation());
+    const before = cache.generation();
+    cache.dropTag('alice');
+    cache.set('k', 'v1', ['alice'], before);
+    expect([cache.get('k'), cache.size, cache.tagCount]).toEqual([undefined, 0, 0]);
+    cache.set('k', 'v2', ['alice'], cache.generation());
+    expect(cache.get('k')).toBe('v2');
+  });
 });

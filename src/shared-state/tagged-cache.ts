@@ -1,10 +1,17 @@
+import { LRUCache } from 'lru-cache';
 import type { BroadcastHealth } from './shared-state.js';
 
 interface Entry<V> {
   value: V;
-  expiresAt: number;
   tags: readonly string[];
 }
+
+/**
+ * Wall-clock time, as the hand-written cache used (fake timers move it in tests), looked up at
+ * call time; lru-cache reads it at most once a millisecond (ttlResolution), a clock read costing
+ * about as much as the rest of a hit.
+ */
+const WALL_CLOCK = { now: () => Date.now() };
 
 /**
  * An in-memory cache whose entries are dropped by tag (a login, an application id) when the
@@ -16,10 +23,12 @@ interface Entry<V> {
  * - given the broadcast's health, it fails closed: while broadcasts may go unheard (Redis down,
  *   the subscriber disconnected) it serves and stores nothing, and when they flow again it drops
  *   everything, since the changes announced meanwhile are unknown.
- * Bounded: past `maxEntries` the oldest entry goes.
+ * Storage, TTL and the bound (least recently used go first) are lru-cache's; this class adds the
+ * tags, the generation and the broadcast rule. Whatever removes an entry (eviction, expiry,
+ * replacement, a tag) goes through `dispose`, which keeps the tag index in step.
  */
 export class TaggedCache<V> {
-  private readonly entries = new Map<string, Entry<V>>();
+  private readonly entries: LRUCache<string, Entry<V>>;
   private readonly keysByTag = new Map<string, Set<string>>();
   private gen = 0;
   hits = 0;
@@ -27,9 +36,21 @@ export class TaggedCache<V> {
 
   constructor(
     private readonly ttlMs: number,
-    private readonly maxEntries = 100_000,
+    maxEntries = 100_000,
     private readonly broadcast?: BroadcastHealth,
   ) {
+    this.entries = new LRUCache<string, Entry<V>>({
+      // Counted as sizes of 1: `max` would allocate index arrays for all its entries up front
+      // (megabytes at 100,000), for caches that are mostly far from full.
+      maxSize: maxEntries,
+      sizeCalculation: () => 1,
+      ttl: ttlMs > 0 ? ttlMs : undefined,
+      // Expired entries go when looked up or evicted: no timer per entry, no age refresh on a hit.
+      ttlAutopurge: false,
+      updateAgeOnGet: false,
+      perf: WALL_CLOCK,
+      dispose: (entry, key) => this.untag(key, entry.tags),
+    });
     broadcast?.onBroadcastRestored(() => this.clear());
   }
 
@@ -40,11 +61,10 @@ export class TaggedCache<V> {
       return undefined;
     }
     const entry = this.entries.get(key);
-    if (entry && entry.expiresAt > Date.now()) {
+    if (entry) {
       this.hits++;
       return entry.value;
     }
-    if (entry) this.delete(key);
     this.misses++;
     return undefined;
   }
@@ -56,9 +76,9 @@ export class TaggedCache<V> {
 
   set(key: string, value: V, tags: readonly string[], generation: number): void {
     if (this.ttlMs <= 0 || generation !== this.gen || (this.broadcast && !this.broadcast.broadcastLive())) return;
-    this.delete(key);
-    if (this.entries.size >= this.maxEntries) this.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { value, expiresAt: Date.now() + this.ttlMs, tags });
+    // Deleted first, so the old entry's tags are released before the new ones are indexed.
+    this.entries.delete(key);
+    this.entries.set(key, { value, tags });
     for (const tag of tags) {
       let keys = this.keysByTag.get(tag);
       if (!keys) this.keysByTag.set(tag, (keys = new Set()));
@@ -68,7 +88,7 @@ export class TaggedCache<V> {
 
   dropTag(tag: string): void {
     this.gen++;
-    for (const key of [...(this.keysByTag.get(tag) ?? [])]) this.delete(key);
+    for (const key of [...(this.keysByTag.get(tag) ?? [])]) this.entries.delete(key);
   }
 
   /** Drops everything; a read under way is not stored afterwards. */
@@ -82,11 +102,13 @@ export class TaggedCache<V> {
     return this.entries.size;
   }
 
-  private delete(key: string): void {
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    this.entries.delete(key);
-    for (const tag of entry.tags) {
+  /** How many tags index at least one entry (for tests: the index follows evictions). */
+  get tagCount(): number {
+    return this.keysByTag.size;
+  }
+
+  private untag(key: string, tags: readonly string[]): void {
+    for (const tag of tags) {
       const keys = this.keysByTag.get(tag);
       keys?.delete(key);
       if (keys?.size === 0) this.keysByTag.delete(tag);

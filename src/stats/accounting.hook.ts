@@ -41,10 +41,10 @@ export class AccountingHook {
         const res = reply.raw;
         this.stats.recordRequest({
           at,
-          // Set by the AuthGuard during the request, if it authenticated anyone.
+          // Set by the access pipeline during the request, if it authenticated anyone.
           accountId: req.principal?.account.id ?? null,
           sublogin: req.principal?.sublogin?.login ?? null,
-          // Set by the ApiKeyGuard (a key) or the bearer strategy (an OAuth client's token).
+          // Set by the access pipeline: a key's application, or an OAuth client's token.
           applicationId: req.principal?.application?.id ?? null,
           area: trafficAreaOf(req.url),
           method: req.method,

@@ -5,7 +5,7 @@ import { ApiKeyPolicy } from '../api-keys/api-key-policy.decorator.js';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { DomainError } from '../errors/domain-error.js';
-import { ErrorResponseDto } from '../openapi/error-response.dto.js';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import { StorageQuotaService } from '../storage/storage-quota.service.js';
 import { StorageService } from '../storage/storage.service.js';
 import { STORAGE_AREAS } from '../storage/storage.types.js';

@@ -136,6 +136,20 @@ describe('AreaStorage', () => {
     expect(await codeOf(area.openRead('/none'))).toBe('not_found');
   });
 
+  it('reads a small file or a range of it into one buffer of its size, once', async () => {
+    await area.write('/r.txt', text('0123456789'));
+    const whole = await area.openRead('/r.txt');
+    const all = await whole.read();
+    expect(all.toString()).toBe('0123456789');
+    expect(all.length).toBe(10);
+    await expect(whole.read()).rejects.toThrow(/taken twice/);
+    expect(() => whole.stream()).toThrow(/taken twice/);
+    await whole.close(); // harmless after read() took the file
+    expect((await (await area.openRead('/r.txt')).read({ start: 2, end: 4 })).toString()).toBe('234');
+    await area.write('/empty.txt', text(''));
+    expect((await (await area.openRead('/empty.txt')).read()).length).toBe(0);
+  });
+
   it('streams files larger than one read chunk intact and lets go of the descriptor', async () => {
     const data = randomBytes(3 * 1024 * 1024 + 17);
     await area.write('/big.bin', Readable.from([data]));

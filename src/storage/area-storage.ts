@@ -3,6 +3,7 @@ import { lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat } from 'node:f
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { LRUCache } from 'lru-cache';
 import { DomainError } from '../errors/domain-error.js';
 import { isTempName, StorageLimitError, writeFileAtomic } from './core/atomic-write.js';
 import { assertTreeFits, MAX_ABS_PATH_BYTES, MAX_SEGMENT_BYTES, normalizeUserPath, resolveInArea, toNfc, userNamesOf } from './core/storage-path.js';
@@ -39,29 +40,33 @@ const READ_FLAGS = process.platform === 'win32' ? constants.O_RDONLY : constants
  * afterwards makes resolved paths fall outside the remembered one (path_escape), never inside
  * another; a root removed on disk is made again once its entry expires.
  */
-const AREA_ROOT_TTL_MS = 10_000;
-const areaRoots = new Map<string, { real: string; until: number }>();
+const areaRoots = new LRUCache<string, string>({
+  max: 10_000,
+  ttl: 10_000,
+  // Wall-clock time read on each look-up, as before (tests move Date): a hit costs nanoseconds, a miss disk calls.
+  ttlResolution: 0,
+  perf: { now: () => Date.now() },
+});
 
 async function realAreaRoot(root: string): Promise<string> {
   const known = areaRoots.get(root);
-  const now = Date.now();
-  if (known && known.until > now) return known.real;
+  if (known !== undefined) return known;
   await mkdir(root, { recursive: true }); // areas are created on first use
   const real = await realpath(root);
-  if (areaRoots.size >= 10_000) areaRoots.clear();
-  areaRoots.set(root, { real, until: now + AREA_ROOT_TTL_MS });
+  areaRoots.set(root, real);
   return real;
 }
 
 /**
- * Downloads read the file in chunks this large: with 64 KiB (fs.ReadStream's default) a large
- * GET ran at a third of Apache's sendfile on loopback. A download holds two or three chunks.
+ * Downloads read the file in chunks this large: fs.ReadStream's 64 KiB made large GETs far slower
+ * than Apache (bench/README.md). A download holds two or three chunks.
  */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
 const openFdAsync = promisify(openFd);
 const fstatAsync = promisify(fstat) as (fd: number, opts: { bigint: true }) => Promise<BigIntStats>;
 const closeAsync = promisify(close);
+const readAsync = promisify(read);
 const futimesAsync = promisify(futimes);
 
 interface Resolved {
@@ -170,8 +175,7 @@ export class AreaStorage {
    *
    * The lstats are synchronous, `batch` at a time between yields to the event loop: for the
    * cached metadata of a directory being listed, a thread-pool round trip per entry costs
-   * several times the syscall itself (10,000 entries: ~170 ms asynchronously, ~40 ms like
-   * this), while one batch blocks the loop for well under a millisecond.
+   * several times the syscall itself, while one batch blocks the loop for well under a millisecond.
    */
   async children(userPath: string, access: MemberAccess, opts: { batch?: number } = {}): Promise<{ folder: StorageEntry; children: AsyncIterable<StorageEntry> }> {
     const { canonical, abs } = await this.resolve(userPath);
@@ -214,7 +218,7 @@ export class AreaStorage {
   async openRead(userPath: string): Promise<ReadHandle> {
     const { canonical, abs } = await this.resolve(userPath);
     // A plain descriptor, not a FileHandle: fs.ReadStream reads a FileHandle through promises,
-    // which took a GET from ~1.1 GB/s to ~0.75 GB/s here.
+    // which slows large GETs (bench/README.md).
     const fd = await openFdAsync(abs, READ_FLAGS).catch((err: unknown) => {
       throw toStorageError(err);
     });
@@ -226,10 +230,20 @@ export class AreaStorage {
       return {
         entry: entryOf(canonical, st),
         stream(range?: ByteRange) {
-          if (taken) throw new Error('ReadHandle.stream() called twice');
+          if (taken) throw new Error('ReadHandle content taken twice');
           taken = true;
           // The stream closes the file when it ends or is destroyed (client gone).
           return new FileReadStream(fd, range?.start ?? 0, range?.end ?? Number(st.size) - 1);
+        },
+        async read(range?: ByteRange) {
+          if (taken) throw new Error('ReadHandle content taken twice');
+          taken = true;
+          try {
+            return await readWhole(fd, range?.start ?? 0, range?.end ?? Number(st.size) - 1);
+          } finally {
+            // Not awaited: the answer need not wait for the descriptor to be closed.
+            close(fd, () => undefined);
+          }
         },
         async close() {
           if (taken) return;
@@ -476,13 +490,28 @@ export class AreaStorage {
 }
 
 /**
+ * Bytes `start`..`end` (inclusive) in one buffer of exactly that size: for a small file, one read
+ * on the thread pool instead of a stream and its 1 MiB chunk buffer. Shorter if the file shrank.
+ */
+async function readWhole(fd: number, start: number, end: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(Math.max(0, end - start + 1));
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await readAsync(fd, buffer, filled, buffer.length - filled, start + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled < buffer.length ? buffer.subarray(0, filled) : buffer;
+}
+
+/**
  * A file's bytes, `start` to `end` inclusive, in READ_CHUNK_BYTES chunks. Piped into one
  * destination (an HTTP response), it reads into a buffer again once the chunk it held has left
  * the process. Chunks leave in the order they were handed out, so the newest ones that add up to
  * what is still queued here (`readableLength`) and there (`writableLength`, headers included)
- * are in use, and the older ones are free. A fresh 1 MiB buffer per chunk made the garbage
- * collector, which marks the whole heap, cost a sixth of a large download's CPU. Read any other
- * way, the stream allocates.
+ * are in use, and the older ones are free: a fresh buffer per chunk would keep the garbage
+ * collector, which marks the whole heap, busy for every download. Read any other way, the stream
+ * allocates.
  */
 export class FileReadStream extends Readable {
   private position: number;

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
-import { Account } from '../accounts/account.entity.js';
+import { AccountsService } from '../accounts/accounts.service.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import type { AppConfig } from '../config/config.js';
 import { AccountQuotaRow, StorageUsageRow } from './storage-quota.entities.js';
@@ -69,6 +69,7 @@ export class StorageQuotaService {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly accounts: AccountsService,
   ) {
     this.root = path.resolve(config.storageDir);
     this.defaultQuotaBytes = config.storageQuotaBytes;
@@ -174,19 +175,26 @@ export class StorageQuotaService {
     }
   }
 
-  /** The account's quota row and usage row in one query; undefined when the account does not exist. */
+  /**
+   * The account's quota and usage rows; undefined when the account does not exist. One query
+   * while a usage figure is kept (every check after the first): the row goes with its account
+   * (foreign key), so finding it says the account exists. Without one, the account is asked after.
+   */
   private async read(accountId: string): Promise<LedgerRow | undefined> {
-    return this.dataSource
+    const kept = await this.dataSource
       .createQueryBuilder()
       .select('q.accountId', 'quotaAccount')
       .addSelect('q.quotaBytes', 'quotaBytes')
       .addSelect('u.bytes', 'usedBytes')
       .addSelect('u.measuredAt', 'measuredAt')
-      .from(Account, 'a')
-      .leftJoin(AccountQuotaRow, 'q', 'q.accountId = a.id')
-      .leftJoin(StorageUsageRow, 'u', 'u.accountId = a.id')
-      .where('a.id = :accountId', { accountId })
+      .from(StorageUsageRow, 'u')
+      .leftJoin(AccountQuotaRow, 'q', 'q.accountId = u.accountId')
+      .where('u.accountId = :accountId', { accountId })
       .getRawOne<LedgerRow>();
+    if (kept) return kept;
+    const [quota, exists] = await Promise.all([this.dataSource.getRepository(AccountQuotaRow).findOneBy({ accountId }), this.accounts.exists(accountId)]);
+    if (!exists) return undefined;
+    return { quotaAccount: quota?.accountId ?? null, quotaBytes: quota?.quotaBytes ?? null, usedBytes: null, measuredAt: null };
   }
 
   private refreshIfStale(accountId: string, row: LedgerRow): void {

@@ -81,13 +81,15 @@ export interface ByteRange {
 }
 
 /**
- * An open file: its metadata as of opening, and its content. The caller either takes the stream
- * (which closes the file when it ends or is destroyed) or calls `close()`; stat and content come
- * from one open file, so the ETag and the bytes always belong together.
+ * An open file: its metadata as of opening, and its content. The caller either takes the content
+ * once (`stream()`, which closes the file when it ends or is destroyed, or `read()`) or calls
+ * `close()`; stat and content come from one open file, so the ETag and the bytes belong together.
  */
 export interface ReadHandle {
   entry: StorageEntry;
   stream(range?: ByteRange): Readable;
+  /** The content (or `range` of it) in one buffer of its size, then the file is closed: for small files. */
+  read(range?: ByteRange): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -102,7 +104,7 @@ export interface WriteOptions {
   expectedBytes?: number;
   /** Aborting before the final rename leaves the target untouched. */
   signal?: AbortSignal;
-  /** Compute the content's SHA-256 on the way through (off by default: ~1.6 s of CPU per GiB). */
+  /** Compute the content's SHA-256 on the way through (off by default: it costs CPU per byte). */
   sha256?: boolean;
   /** Digests to compute on the way through (see AtomicWriteOptions.digests), in `WriteResult.digests`. */
   digests?: readonly DigestName[];

@@ -16,8 +16,9 @@ import { AclService } from '../acl/acl.service.js';
 import { ApiKeyPolicy } from '../api-keys/api-key-policy.decorator.js';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
+import { requestMeta } from '../auth/request-meta.js';
 import { PagingQueryDto } from '../common/paging.dto.js';
-import { ErrorResponseDto } from '../openapi/error-response.dto.js';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import {
   AclCheckDto,
   CheckQueryDto,
@@ -77,7 +78,7 @@ export class SubloginsController {
   @ApiCreatedResponse({ type: CreatedSubloginDto })
   @ApiConflictResponse({ description: 'The name exists (`login_taken`)', type: ErrorResponseDto })
   async create(@Body() body: CreateSubloginDto, @CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest): Promise<CreatedSubloginDto> {
-    const { sublogin, rules, generatedPassword } = await this.sublogins.create({ principal, request: req }, body);
+    const { sublogin, rules, generatedPassword } = await this.sublogins.create({ principal, origin: requestMeta(req) }, body);
     return { ...SubloginDto.of(sublogin), ...(generatedPassword ? { password: generatedPassword } : {}), rules: ruleDtos(rules) };
   }
 
@@ -89,7 +90,7 @@ export class SubloginsController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async update(@Body() body: UpdateSubloginDto, @CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest): Promise<UpdatedSubloginDto> {
     const { name, ...change } = body;
-    const { sublogin, generatedPassword } = await this.sublogins.update({ principal, request: req }, name, change);
+    const { sublogin, generatedPassword } = await this.sublogins.update({ principal, origin: requestMeta(req) }, name, change);
     return { ...SubloginDto.of(sublogin), ...(generatedPassword ? { password: generatedPassword } : {}) };
   }
 
@@ -100,7 +101,7 @@ export class SubloginsController {
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async remove(@Body() body: SubloginNameDto, @CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest): Promise<void> {
-    await this.sublogins.delete({ principal, request: req }, body.name);
+    await this.sublogins.delete({ principal, origin: requestMeta(req) }, body.name);
   }
 
   @Get('rules')
@@ -109,7 +110,7 @@ export class SubloginsController {
   @ApiOkResponse({ type: RuleSetDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async rules(@Query() q: SubloginNameDto, @CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest): Promise<RuleSetDto> {
-    return { name: q.name, rules: ruleDtos(await this.sublogins.getRules({ principal, request: req }, q.name)) };
+    return { name: q.name, rules: ruleDtos(await this.sublogins.getRules({ principal, origin: requestMeta(req) }, q.name)) };
   }
 
   @Put('rules')
@@ -118,7 +119,7 @@ export class SubloginsController {
   @ApiOkResponse({ type: RuleSetDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async replaceRules(@Body() body: ReplaceRulesDto, @CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest): Promise<RuleSetDto> {
-    return { name: body.name, rules: ruleDtos(await this.sublogins.replaceRules({ principal, request: req }, body.name, body.rules)) };
+    return { name: body.name, rules: ruleDtos(await this.sublogins.replaceRules({ principal, origin: requestMeta(req) }, body.name, body.rules)) };
   }
 
   @Get('check')
@@ -128,7 +129,7 @@ export class SubloginsController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async check(@Query() q: CheckQueryDto, @CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest): Promise<AclCheckDto> {
     // It reads the target's rules one path at a time: allowed on the sublogins whose rules could be read.
-    await this.sublogins.target({ principal, request: req }, q.name, 'check');
+    await this.sublogins.target({ principal, origin: requestMeta(req) }, q.name, 'check');
     const { allowed, path, rule } = await this.acl.explain(principal.account.id, q.name, q.path);
     return { allowed, path, rule: rule ? { path: rule.path, effect: rule.effect } : null };
   }

@@ -1,29 +1,20 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { Sublogin } from '../accounts/sublogin.entity.js';
 import { AclRule } from '../acl/acl-rule.entity.js';
 import { AclModule } from '../acl/acl.module.js';
-import { LastUseService } from '../auth/last-use.service.js';
-import { SubloginLookup } from '../auth/sublogin-lookup.js';
-import { Sublogin } from './sublogin.entity.js';
 import { SubloginsController } from './sublogins.controller.js';
 import { SubloginsService } from './sublogins.service.js';
 
 /**
- * Sublogins and their rules. Global so that the auth strategies find SubloginLookup without
- * AuthModule importing this module (auth does not depend on sublogins; sublogins plug into it).
- * Importing AclModule here keeps the guard order right as long as this module is imported after
- * AuthModule (see AclModule).
+ * Managing sublogins and their rules (contract §7), above the ACL. Authenticating them needs
+ * only the read-only SubloginLookup, which lives below auth (src/accounts/); modules that manage
+ * sublogins import this one.
  */
-@Global()
 @Module({
   imports: [TypeOrmModule.forFeature([Sublogin, AclRule]), AclModule],
   controllers: [SubloginsController],
-  providers: [SubloginsService, { provide: SubloginLookup, useExisting: SubloginsService }],
-  exports: [SubloginsService, SubloginLookup],
+  providers: [SubloginsService],
+  exports: [SubloginsService],
 })
-export class SubloginsModule {
-  constructor() {
-    // Successful sublogin authentications record when and from where (contract §4.1), shown in `list`.
-    LastUseService.register('sublogin', Sublogin, 'id');
-  }
-}
+export class SubloginsModule {}

@@ -1,22 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import type { FastifyRequest } from 'fastify';
 import { DataSource, type EntityManager, type Repository } from 'typeorm';
-import type { Account } from '../accounts/account.entity.js';
 import { generateAppPassword } from '../accounts/core/app-connection.js';
+import { SUBLOGIN_NAME_PATTERN, Sublogin, subloginLogin } from '../accounts/sublogin.entity.js';
 import { AclRule } from '../acl/acl-rule.entity.js';
 import { AclService } from '../acl/acl.service.js';
 import type { AclEffect, AclRule as Rule } from '../acl/core/acl-resolver.js';
 import { MAX_RULES_PER_SUBLOGIN, normalizeRuleSet } from '../acl/rule-set.js';
-import { AuditService } from '../audit/audit.service.js';
+import { type AuditOrigin, AuditService } from '../audit/audit.service.js';
 import { type Principal, principalLogin } from '../auth/principal.js';
-import type { SubloginLookup } from '../auth/sublogin-lookup.js';
 import { PasswordHasher } from '../crypto/password-hasher.js';
 import { KeyRing } from '../crypto/secrets.js';
 import { DomainError } from '../errors/domain-error.js';
 import { CredentialEvents } from '../shared-state/credential-events.js';
-import { SUBLOGIN_NAME_PATTERN, Sublogin, subloginLogin } from './sublogin.entity.js';
 
 /**
  * Who makes a change: the principal (a full login, or a sublogin or token its ACL and scopes let
@@ -24,8 +21,8 @@ import { SUBLOGIN_NAME_PATTERN, Sublogin, subloginLogin } from './sublogin.entit
  */
 export interface Actor {
   principal: Principal;
-  /** For the audit record's address and user agent. */
-  request?: FastifyRequest;
+  /** For the audit record's address and user agent (the CLI has none). */
+  origin?: AuditOrigin;
 }
 
 export interface RuleInput {
@@ -71,7 +68,7 @@ const INSERT_CHUNK = 500;
  * nothing and is audited as `sublogin.refused`.
  */
 @Injectable()
-export class SubloginsService implements SubloginLookup {
+export class SubloginsService {
   constructor(
     @InjectRepository(Sublogin) private readonly sublogins: Repository<Sublogin>,
     @InjectRepository(AclRule) private readonly rules: Repository<AclRule>,
@@ -244,21 +241,6 @@ export class SubloginsService implements SubloginLookup {
     return rules;
   }
 
-  /**
-   * For the Basic and OTP strategies (as their SubloginLookup): the sublogin with login
-   * `customer-name` and its customer, or null. It does not check `enabled` or the customer's
-   * status: the caller decides (and verifies a password either way, so an unknown login takes
-   * as long as a wrong password).
-   */
-  async findForAuth(login: string): Promise<{ sublogin: Sublogin; customer: Account } | null> {
-    if (login.length > 65 || !login.includes('-')) return null; // an account login, or not a login at all
-    const sublogin = await this.sublogins.findOne({ where: { login }, relations: { account: true } });
-    if (!sublogin?.account) return null;
-    const { account: customer } = sublogin;
-    delete sublogin.account;
-    return { sublogin, customer };
-  }
-
   /** `403 sublogin_escalation` unless the actor holds every right `rules` grant (a full login holds all). */
   private async requireGrantable(actor: Actor, rules: readonly Rule[], subject: { name: string; login: string }, action: SubloginAction = 'replace-rules'): Promise<void> {
     if (isFullLogin(actor.principal)) return;
@@ -284,7 +266,7 @@ export class SubloginsService implements SubloginLookup {
       accountId: actor.principal.account.id,
       actor: principalLogin(actor.principal),
       detail: { name: subject.name, action, ...(path === undefined ? {} : { path }) },
-      request: actor.request,
+      origin: actor.origin,
     });
     return new DomainError(code, message, {}, path === undefined ? undefined : { path });
   }
@@ -308,7 +290,7 @@ export class SubloginsService implements SubloginLookup {
       accountId: sublogin.accountId,
       actor: principalLogin(actor.principal),
       detail,
-      request: actor.request,
+      origin: actor.origin,
     });
   }
 }

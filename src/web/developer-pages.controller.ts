@@ -4,6 +4,7 @@ import { ApplicationsService } from '../api-keys/applications.service.js';
 import { RegisterApplicationDto } from '../api-keys/dto/application.dto.js';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
+import { requestMeta } from '../auth/request-meta.js';
 import { SessionsService } from '../auth/sessions.service.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
@@ -46,7 +47,7 @@ export class DeveloperPagesController {
     const again = async (problems: string[]) => new Page(await this.listPage(p, { form: { values: f, problems } }), 400);
     if (!input.ok) return again(input.problems);
     try {
-      const app = await this.applications.register(p, input.value, req);
+      const app = await this.applications.register(p, input.value, requestMeta(req));
       return new SeeOther(`/developer/apps/${app.id}?notice=app-registered`);
     } catch (err) {
       if (err instanceof DomainError && err.code === 'conflict') return again([`${err.message}.`]);
@@ -73,7 +74,7 @@ export class DeveloperPagesController {
 
   /** The key is shown in this answer only (the server keeps a keyed hash). */
   private async issueKey(p: Principal, id: string, mode: 'first' | 'rotate', req: FastifyRequest): Promise<WebResult> {
-    const { key } = await this.applications.issueKey(p, id, mode, req);
+    const { key } = await this.applications.issueKey(p, id, mode, requestMeta(req));
     return new Page(await this.detailPage(p, id, { newKey: key }));
   }
 

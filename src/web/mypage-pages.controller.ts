@@ -1,17 +1,18 @@
-import { Body, Controller, Get, HttpCode, Optional, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { AppConnectionService } from '../accounts/app-connection.service.js';
 import type { AppConnectionAction } from '../accounts/core/app-connection.js';
 import { ApiKeyBlocksService } from '../api-keys/api-key-blocks.service.js';
-import { AuthorizedApplications } from '../api-keys/authorized-apps.port.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
+import { requestMeta } from '../auth/request-meta.js';
 import { SessionsService } from '../auth/sessions.service.js';
 import { DomainError } from '../errors/domain-error.js';
 import { ChangePasswordDto } from '../mypage/dto/me.dto.js';
 import { staleClients } from '../mypage/security-view.js';
+import { OAuthGrants } from '../oauth/oauth-grants.service.js';
 import { SubloginsService } from '../sublogins/sublogins.service.js';
 import { type FormBody, formFields, validateAs } from './forms.js';
 import { noticeText } from './notices.js';
@@ -36,8 +37,7 @@ export class MyPagePagesController {
     private readonly sublogins: SubloginsService,
     private readonly audit: AuditService,
     private readonly sessions: SessionsService,
-    // The OAuth module's grants (contract §4.4); absent, only API-key use and blocks are listed.
-    @Optional() private readonly authorized?: AuthorizedApplications,
+    private readonly grants: OAuthGrants,
   ) {}
 
   @Get()
@@ -77,25 +77,25 @@ export class MyPagePagesController {
       if (err instanceof DomainError && err.code === 'invalid_credentials') return again(['The current password is wrong.']);
       throw err;
     }
-    this.audit.record({ type: 'me.password', outcome: 'info', login: p.account.login, accountId: p.account.id, request: req });
+    this.audit.record({ type: 'me.password', outcome: 'info', login: p.account.login, accountId: p.account.id, origin: requestMeta(req) });
     return new SeeOther('/mypage?notice=password-changed');
   }
 
   @Post('apps/:id/block')
   async block(@Param('id', uuid) id: string, @CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<WebResult> {
-    await this.blocks.block(p, id, req);
+    await this.blocks.block(p, id, requestMeta(req));
     return new SeeOther('/mypage?notice=app-blocked#apps');
   }
 
   @Post('apps/:id/unblock')
   async unblock(@Param('id', uuid) id: string, @CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<WebResult> {
-    await this.blocks.unblock(p, id, req);
+    await this.blocks.unblock(p, id, requestMeta(req));
     return new SeeOther('/mypage?notice=app-unblocked#apps');
   }
 
   @Post('apps/:id/revoke')
   async revoke(@Param('id', uuid) id: string, @CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<WebResult> {
-    const revoked = (await this.authorized?.revoke(p, id, req)) ?? 0;
+    const revoked = await this.grants.revoke(p, id, requestMeta(req));
     if (revoked === 0) throw new DomainError('not_found', 'you have not authorized that application');
     return new SeeOther('/mypage?notice=app-revoked-access#apps');
   }
@@ -133,7 +133,7 @@ export class MyPagePagesController {
       if (err instanceof DomainError && err.code === 'app_connection_conflict') return new Page(myPage(await this.view(p, { error: `Nothing changed: ${err.message}.` })), 409);
       throw err;
     }
-    this.audit.record({ type: `me.app-connection.${action}`, outcome: 'info', login: account.login, accountId: account.id, detail: { state: changed.connection.state }, request: req });
+    this.audit.record({ type: `me.app-connection.${action}`, outcome: 'info', login: account.login, accountId: account.id, detail: { state: changed.connection.state }, origin: requestMeta(req) });
     if (!changed.password) return new SeeOther('/mypage?notice=connection-disabled');
     return new Page(myPage(await this.view(p, { newPassword: changed.password })));
   }
@@ -145,7 +145,7 @@ export class MyPagePagesController {
 
   /** As `GET /api/me/apps` lists them: API-key use and blocks, and OAuth authorizations. */
   private async connectedApps(p: Principal): Promise<ConnectedApp[]> {
-    const authorizations = (await this.authorized?.list(p.account.id)) ?? new Map();
+    const authorizations = await this.grants.list(p.account.id);
     const apps = await this.blocks.list(p.account.id, [...authorizations.keys()]);
     return apps.map((c) => ({ ...c, authorizations: authorizations.get(c.application.id) ?? [] }));
   }

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Inject, Param, ParseUUIDPipe, Post, Query, Req }
 import type { FastifyRequest } from 'fastify';
 import type { AccountStatus } from '../accounts/account.entity.js';
 import { AccountsService } from '../accounts/accounts.service.js';
+import { AppConnectionService } from '../accounts/app-connection.service.js';
 import { CreateAccountDto } from '../admin/dto/account.dto.js';
 import { AuditQueryDto } from '../admin/dto/audit.dto.js';
 import { ApplicationsService } from '../api-keys/applications.service.js';
@@ -10,6 +11,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { AuditOutcome } from '../audit/audit-event.entity.js';
 import { AdminAuth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
+import { requestMeta } from '../auth/request-meta.js';
 import { SessionsService } from '../auth/sessions.service.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
@@ -18,7 +20,6 @@ import { MAX_QUOTA_BYTES } from '../admin/dto/quota.dto.js';
 import { StorageQuotaService } from '../storage/storage-quota.service.js';
 import { parseQuotaInput } from './core/quota-input.js';
 import { type FormBody, formFields, validateAs } from './forms.js';
-import { LegacyAccountsReport } from './legacy-accounts.report.js';
 import { noticeText } from './notices.js';
 import {
   APPLICATION_FILTERS,
@@ -64,7 +65,7 @@ export class OperatorPagesController {
     private readonly applications: ApplicationsService,
     private readonly accounts: AccountsService,
     private readonly audit: AuditService,
-    private readonly legacy: LegacyAccountsReport,
+    private readonly connections: AppConnectionService,
     private readonly sessions: SessionsService,
     private readonly quotas: StorageQuotaService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -122,7 +123,7 @@ export class OperatorPagesController {
       throw err;
     }
     // As AdminAccountsController.create records it.
-    this.audit.record({ type: 'admin.account.create', outcome: 'info', login: account.login, accountId: account.id, actor: operator.account.login, detail: { role: account.role, registeredAt: account.registeredAt.toISOString() }, request: req });
+    this.audit.record({ type: 'admin.account.create', outcome: 'info', login: account.login, accountId: account.id, actor: operator.account.login, detail: { role: account.role, registeredAt: account.registeredAt.toISOString() }, origin: requestMeta(req) });
     return new SeeOther('/operator/accounts?notice=account-created');
   }
 
@@ -145,7 +146,7 @@ export class OperatorPagesController {
     if (typeof setting === 'string') return new Page(await this.accountsPage(operator, undefined, 0, { quotaForm: { accountId: id, value, problems: [setting] } }), 400);
     await this.quotas.setSetting(id, setting);
     // As AdminAccountsController.setQuota / resetQuota record it.
-    this.audit.record({ type: 'admin.account.quota', outcome: 'info', login: account.login, accountId: id, actor: operator.account.login, detail: setting.kind === 'bytes' ? { setting: 'bytes', bytes: setting.bytes } : { setting: setting.kind }, request: req });
+    this.audit.record({ type: 'admin.account.quota', outcome: 'info', login: account.login, accountId: id, actor: operator.account.login, detail: setting.kind === 'bytes' ? { setting: 'bytes', bytes: setting.bytes } : { setting: setting.kind }, origin: requestMeta(req) });
     return new SeeOther('/operator/accounts?notice=quota-saved');
   }
 
@@ -177,12 +178,12 @@ export class OperatorPagesController {
   @Get('legacy')
   async legacyCutoff(@CurrentPrincipal() p: Principal, @Query('offset') offset: unknown): Promise<WebResult> {
     const start = offsetOf(offset);
-    const { items, total } = await this.legacy.list(start, PAGE_SIZE);
+    const { items, total } = await this.connections.listLegacy(start, PAGE_SIZE);
     return new Page(operatorLegacyPage({ viewer: viewerOf(p, this.sessions), rows: items, total, offset: start, limit: PAGE_SIZE, legacyCutoff: this.config.legacyBasicCutoff }));
   }
 
   private async review(id: string, action: ReviewAction, operator: Principal, body: FormBody, req: FastifyRequest): Promise<WebResult> {
-    await this.applications.review(operator, id, action, req);
+    await this.applications.review(operator, id, action, requestMeta(req));
     const view = filterOf(formFields(body).view);
     const notice = { approve: 'app-approved', reject: 'app-rejected', revoke: 'app-revoked' }[action];
     return new SeeOther(`/operator/applications?status=${view}&notice=${notice}`);
@@ -192,7 +193,7 @@ export class OperatorPagesController {
     if (id === operator.account.id && status === 'suspended') throw new DomainError('conflict', 'you cannot suspend your own account');
     const account = await this.accounts.setStatus(id, status);
     // As AdminAccountsController.setStatus records it.
-    this.audit.record({ type: `admin.account.${status === 'active' ? 'unsuspend' : 'suspend'}`, outcome: 'info', login: account.login, accountId: account.id, actor: operator.account.login, request: req });
+    this.audit.record({ type: `admin.account.${status === 'active' ? 'unsuspend' : 'suspend'}`, outcome: 'info', login: account.login, accountId: account.id, actor: operator.account.login, origin: requestMeta(req) });
     return new SeeOther(`/operator/accounts?notice=account-${status === 'active' ? 'unsuspended' : 'suspended'}`);
   }
 

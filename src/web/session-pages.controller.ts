@@ -5,6 +5,7 @@ import { Auth, CurrentPrincipal, Public } from '../auth/auth.decorators.js';
 import { LoginDto } from '../auth/dto/login.dto.js';
 import { LoginService } from '../auth/login.service.js';
 import type { Principal } from '../auth/principal.js';
+import { requestMeta } from '../auth/request-meta.js';
 import { CSRF_COOKIE, SESSION_COOKIE, SessionsService } from '../auth/sessions.service.js';
 import { clearSignInToken, issueSignInToken, SIGN_IN_FIELD, signInTokenValid } from '../auth/sign-in-token.js';
 import { assertSecureTransport } from '../auth/tls-policy.js';
@@ -58,13 +59,13 @@ export class SessionPagesController {
     if (!input.ok) return again(400, 'Enter your login and password.');
     let account;
     try {
-      account = await this.login.verifyLoginPassword(input.value.login, input.value.password, req);
+      account = await this.login.verifyLoginPassword(input.value.login, input.value.password, requestMeta(req));
     } catch (err) {
       if (err instanceof DomainError && err.code === 'invalid_credentials') return again(401, 'Wrong login or password.');
       if (err instanceof DomainError && err.code === 'too_many_requests') return again(429, 'Too many failed attempts. Please wait a while and try again.', { ...err.headers });
       throw err;
     }
-    const { token, csrfToken } = await this.sessions.create(account, req);
+    const { token, csrfToken } = await this.sessions.create(account, requestMeta(req));
     // The same cookies as AuthController.signIn: the API and the pages share the session.
     const secure = req.protocol === 'https';
     const maxAge = this.config.sessionTtlSeconds;

@@ -4,6 +4,7 @@ import { AclService } from '../acl/acl.service.js';
 import type { RuleProblem } from '../acl/rule-set.js';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
+import { requestMeta } from '../auth/request-meta.js';
 import { SessionsService } from '../auth/sessions.service.js';
 import { DomainError } from '../errors/domain-error.js';
 import { CreateSubloginDto } from '../sublogins/dto/sublogin.dto.js';
@@ -52,7 +53,7 @@ export class SubloginPagesController {
     if (parsed.problems.length) return again(lineProblems(parsed));
     let created;
     try {
-      created = await this.sublogins.create({ principal: p, request: req }, { name: input.value.name, password: input.value.password, rules: parsed.rules });
+      created = await this.sublogins.create({ principal: p, origin: requestMeta(req) }, { name: input.value.name, password: input.value.password, rules: parsed.rules });
     } catch (err) {
       const problems = ruleErrors(err, parsed) ?? formErrors(err);
       if (problems) return again(problems);
@@ -78,20 +79,20 @@ export class SubloginPagesController {
 
   @Post(':name/enable')
   async enable(@CurrentPrincipal() p: Principal, @Param('name') name: string, @Req() req: FastifyRequest): Promise<WebResult> {
-    await this.sublogins.update({ principal: p, request: req }, name, { enabled: true });
+    await this.sublogins.update({ principal: p, origin: requestMeta(req) }, name, { enabled: true });
     return new SeeOther(`/mypage/sublogins/${name}?notice=sublogin-enabled`);
   }
 
   @Post(':name/disable')
   async disable(@CurrentPrincipal() p: Principal, @Param('name') name: string, @Req() req: FastifyRequest): Promise<WebResult> {
-    await this.sublogins.update({ principal: p, request: req }, name, { enabled: false });
+    await this.sublogins.update({ principal: p, origin: requestMeta(req) }, name, { enabled: false });
     return new SeeOther(`/mypage/sublogins/${name}?notice=sublogin-disabled`);
   }
 
   @Post(':name/password')
   @HttpCode(200)
   async newPassword(@CurrentPrincipal() p: Principal, @Param('name') name: string, @Req() req: FastifyRequest): Promise<WebResult> {
-    const { generatedPassword } = await this.sublogins.update({ principal: p, request: req }, name, { generatePassword: true });
+    const { generatedPassword } = await this.sublogins.update({ principal: p, origin: requestMeta(req) }, name, { generatePassword: true });
     return new Page(await this.detailPage(p, name, { newPassword: generatedPassword }));
   }
 
@@ -102,7 +103,7 @@ export class SubloginPagesController {
     const again = async (problems: string[]) => new Page(await this.detailPage(p, name, { rulesText: text, ruleProblems: problems }), 400);
     if (parsed.problems.length) return again(lineProblems(parsed));
     try {
-      await this.sublogins.replaceRules({ principal: p, request: req }, name, parsed.rules);
+      await this.sublogins.replaceRules({ principal: p, origin: requestMeta(req) }, name, parsed.rules);
     } catch (err) {
       const problems = ruleErrors(err, parsed);
       if (problems) return again(problems);
@@ -114,7 +115,7 @@ export class SubloginPagesController {
   @Post(':name/delete')
   async remove(@CurrentPrincipal() p: Principal, @Param('name') name: string, @Body() body: FormBody, @Req() req: FastifyRequest): Promise<WebResult> {
     if (formFields(body).confirm !== 'yes') throw new DomainError('validation_failed', 'tick the box to confirm the deletion');
-    await this.sublogins.delete({ principal: p, request: req }, name);
+    await this.sublogins.delete({ principal: p, origin: requestMeta(req) }, name);
     return new SeeOther('/mypage/sublogins?notice=sublogin-deleted');
   }
 

@@ -3,9 +3,10 @@ import { AccountsModule } from '../accounts/accounts.module.js';
 import { AclModule } from '../acl/acl.module.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { OAuthServerModule } from '../oauth/oauth-server.module.js';
 import { StorageModule } from '../storage/storage.module.js';
+import { SubloginsModule } from '../sublogins/sublogins.module.js';
 import { DeveloperPagesController } from './developer-pages.controller.js';
-import { LegacyAccountsReport } from './legacy-accounts.report.js';
 import { MyPagePagesController } from './mypage-pages.controller.js';
 import { OperatorPagesController } from './operator-pages.controller.js';
 import { SessionPagesController } from './session-pages.controller.js';
@@ -14,13 +15,9 @@ import { SubloginPagesController } from './sublogin-pages.controller.js';
 /**
  * Server-rendered pages (contract §7 "a small server-rendered MyPage"): sign-in, MyPage, sublogins,
  * developer and operator pages. They call the services the API calls, never the API over HTTP.
- *
- * Imported last by AppModule: the modules it imports (AuthModule, ApiKeysModule, AclModule) are
- * scanned before it there, so importing them here cannot change the order of the global guards.
  */
 @Module({
-  imports: [AccountsModule, AuthModule, ApiKeysModule, AclModule, StorageModule],
+  imports: [AccountsModule, AuthModule, ApiKeysModule, AclModule, StorageModule, SubloginsModule, OAuthServerModule],
   controllers: [SessionPagesController, MyPagePagesController, SubloginPagesController, DeveloperPagesController, OperatorPagesController],
-  providers: [LegacyAccountsReport],
 })
 export class WebModule {}

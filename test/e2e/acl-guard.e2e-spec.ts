@@ -23,10 +23,10 @@ type Started = TestApp & { env: TestEnv; stop(): Promise<void> };
 type Rule = { path: string; effect: 'allow' | 'deny' };
 
 /**
- * The global AclGuard with real sublogin principals (Basic), on the real app's ACL-classed routes
+ * The access pipeline's ACL step with real sublogin principals (Basic), on the real app's ACL-classed routes
  * (`/api/sublogin/*`, class `sublogin`).
  */
-describe('AclGuard on the real app (sublogins authenticated with Basic)', () => {
+describe('the ACL step on the real app (sublogins authenticated with Basic)', () => {
   let t: Started;
   let alice: HttpClient;
   let apiKey: string;
@@ -48,7 +48,7 @@ describe('AclGuard on the real app (sublogins authenticated with Basic)', () => 
     await t?.stop();
   });
 
-  it('runs after the AuthGuard: no credentials is a 401 challenge, not an ACL answer', async () => {
+  it('runs after the credential step: no credentials is a 401 challenge, not an ACL answer', async () => {
     const res = await t.client().get('/api/sublogin/list');
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('authentication_required');
@@ -147,7 +147,7 @@ class ProbeFileController {
   }
 }
 
-describe('AclGuard on a test-only file controller', () => {
+describe('the ACL step on a test-only file controller', () => {
   let env: TestEnv;
   let app: NestFastifyApplication;
   let url: string;

@@ -7,7 +7,7 @@ import { ensureBootstrapAdmin } from '../../src/accounts/bootstrap-admin.js';
 import { ApiKey } from '../../src/api-keys/api-key.entity.js';
 import { API_KEY_HMAC_PURPOSE } from '../../src/api-keys/core/api-key-format.js';
 import { createApp } from '../../src/app.factory.js';
-import { RouteInventory } from '../../src/auth/route-inventory.js';
+import { RouteTable } from '../../src/access/route-table.js';
 import { loadConfig } from '../../src/config/config.js';
 import { KeyRing } from '../../src/crypto/secrets.js';
 import { HttpClient } from '../support/http-client.js';
@@ -272,7 +272,7 @@ describe('applications and API keys', () => {
     it('is checked after authentication and before the ACL', async () => {
       expect((await alice.post('/api/sublogin/create', { json: { name: 'norules', password: 'norules-password-1' } })).status).toBe(201);
       const asNoRules = (headers: Record<string, string>) => rawRequest(`${url}/api/sublogin/list`, { headers: { authorization: basicHeader('alice-norules', 'norules-password-1'), ...headers } });
-      // Wrong password: the AuthGuard answers first, whatever the key.
+      // Wrong password: the credential step answers first, whatever the key.
       expect((await rawRequest(`${url}/api/sublogin/list`, { headers: { authorization: basicHeader('alice-norules', 'wrong-password'), 'x-api-key': 'nope' } })).body.code).toBe('invalid_credentials');
       // No key: refused before the ACL is asked (a sublogin without rules would get acl_denied).
       expect((await asNoRules({})).body.code).toBe('api_key_required');
@@ -365,7 +365,7 @@ describe('applications and API keys', () => {
   });
 
   it('declares the key policy in the route inventory and the OpenAPI document', async () => {
-    const routes = appRef.get(RouteInventory).routes();
+    const routes = appRef.get(RouteTable).routes();
     const policy = (method: string, path: string) => routes.find((r) => r.method === method && r.path === path)?.apiKey;
     expect(policy('GET', '/api/sublogin/list')).toBe('required');
     expect(policy('GET', '/api/file/list')).toBe('required');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RouteInventory } from '../../src/auth/route-inventory.js';
+import { RouteTable } from '../../src/access/route-table.js';
 import { buildOpenApiDocument } from '../../src/openapi/openapi.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import type { TestEnv } from '../support/test-env.js';
@@ -20,7 +20,7 @@ describe('contract', () => {
 
   it('every route declares its access, as in the committed table', async () => {
     const table = t.app
-      .get(RouteInventory)
+      .get(RouteTable)
       .routes()
       .map((r) => `${r.method.padEnd(6)} ${r.path.padEnd(44)} ${r.access}`)
       .join('\n');

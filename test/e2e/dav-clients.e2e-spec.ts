@@ -23,6 +23,8 @@ const OWNER: Credentials = ['clientuser', 'owner-secret-password-1'];
 const NFD_RULE: Credentials = ['clientuser-nfdrule', 'nfdrule-password-1'];
 const NFC_RULE: Credentials = ['clientuser-nfcrule', 'nfcrule-password-1'];
 const READER: Credentials = ['clientuser-reader', 'reader-password-1'];
+/** May write /dav/, except one member of /tree/: a LOCK of /tree/ in depth is refused. */
+const TREE_WRITER: Credentials = ['clientuser-treewriter', 'treewriter-password-1'];
 
 // `café` as macOS sends it (e + COMBINING ACUTE ACCENT) and as Linux and Windows type it.
 const NFD = 'cafe\u0301';
@@ -137,6 +139,13 @@ describe('WebDAV clients: lftp, macOS names, Expect: 100-continue, the root prob
         ],
       ],
       [READER, [{ path: '/dav/read', effect: 'allow' }]],
+      [
+        TREE_WRITER,
+        [
+          { path: '/dav/', effect: 'allow' },
+          { path: '/dav/write/tree/kept.txt', effect: 'deny' },
+        ],
+      ],
     ];
     for (const [[login, password], rules] of sublogins) {
       const res = await owner.post('/api/sublogin/create', { json: { name: login.split('-')[1], password, rules } });
@@ -414,6 +423,35 @@ describe('WebDAV clients: lftp, macOS names, Expect: 100-continue, the root prob
       const noKey = await refusedBeforeBody(head('PUT', '/api/file/upload?path=%2Fexpect-nokey.bin', payload.length, auth(OWNER)), 401);
       expect(noKey.body).toContain('api_key');
       for (const path of ['/expect-denied.bin', '/expect-big.bin', '/expect-nokey.bin']) expect((await dav('GET', `/dav${path}`)).status).toBe(404);
+    });
+
+    it('decides access before a PROPFIND, PROPPATCH or LOCK body is read: 403, never the body\'s 400 or 413', async () => {
+      const malformed = '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop>';
+      /** A refusal with no `100 Continue`: the body was never read (the first read sends it). */
+      async function refusedUnread(method: string, target: string, body: string, as: Credentials, headers: Record<string, string> = {}, length = Buffer.byteLength(body)) {
+        const res = await exchange(port, head(method, target, length, { ...auth(as), ...headers }), body);
+        expect(res.continued, `${method} ${target}`).toBe(false);
+        expect(res.status, `${method} ${target}: ${res.body}`).toBe(403);
+        expect(JSON.parse(res.body).code).toBe('acl_denied');
+        await res.closed;
+      }
+      // READER may read /dav/ only: not /backup/, and write nowhere.
+      await refusedUnread('PROPFIND', '/backup/', malformed, READER, { Depth: '1' });
+      await refusedUnread('PROPFIND', '/backup/', malformed, READER, { Depth: '0' }, 2 * 1024 * 1024);
+      await refusedUnread('PROPPATCH', '/dav/expect-ok.bin', malformed, READER);
+      await refusedUnread('PROPPATCH', '/dav/expect-ok.bin', malformed, READER, {}, 2 * 1024 * 1024);
+      await refusedUnread('LOCK', '/dav/expect-ok.bin', malformed, READER, { Depth: '0' });
+      // LOCK Depth infinity needs write on every member: a deny beneath refuses it before the body.
+      expect((await dav('MKCOL', '/dav/tree')).status).toBe(201);
+      await refusedUnread('LOCK', '/dav/tree/', malformed, TREE_WRITER, { Depth: 'infinity' });
+      await refusedUnread('LOCK', '/dav/tree/', malformed, TREE_WRITER, {}, 2 * 1024 * 1024);
+      // Allowed, the same bodies are read and judged: malformed 400, too large 413.
+      const readable = await exchange(port, head('PROPFIND', '/dav/', Buffer.byteLength(malformed), { ...auth(READER), Depth: '1' }), malformed);
+      expect([readable.continued, readable.status]).toEqual([true, 400]);
+      const shallow = await exchange(port, head('LOCK', '/dav/tree/', Buffer.byteLength(malformed), { ...auth(TREE_WRITER), Depth: '0' }), malformed);
+      expect([shallow.continued, shallow.status]).toEqual([true, 400]);
+      const huge = await exchange(port, head('PROPPATCH', '/dav/tree/', 2 * 1024 * 1024, auth(TREE_WRITER)), malformed);
+      expect(huge.status).toBe(413);
     });
   });
 

@@ -137,7 +137,7 @@ describe('file API: /api/file/*', () => {
     }
   });
 
-  it('answers 304 to a current If-None-Match, and drops a stale If-Range', async () => {
+  it('answers 304 to a current If-None-Match or If-Modified-Since, 412 to a failed If-Match, and drops a stale If-Range', async () => {
     await upload('/etag.txt', 'version one');
     const first = await download('/etag.txt');
     const etag = first.headers.get('etag')!;
@@ -147,6 +147,14 @@ describe('file API: /api/file/*', () => {
     expect(cached.headers.get('etag')).toBe(etag);
     expect((await download('/etag.txt', { 'if-none-match': `"other", W/${etag}` })).status).toBe(304);
     expect((await download('/etag.txt', { 'if-none-match': '"other"' })).status).toBe(200);
+    // The rest of RFC 9110's conditions, as WebDAV GET answers them (one serveFile for both).
+    const modified = first.headers.get('last-modified')!;
+    expect((await download('/etag.txt', { 'if-modified-since': modified })).status).toBe(304);
+    const mismatch = await download('/etag.txt', { 'if-match': '"other"' });
+    expect(mismatch.status).toBe(412);
+    expect(mismatch.json.code).toBe('precondition_failed');
+    expect((await download('/etag.txt', { 'if-match': etag })).status).toBe(200);
+    expect((await download('/etag.txt', { 'if-unmodified-since': new Date(Date.parse(modified) - 60_000).toUTCString() })).status).toBe(412);
 
     expect((await download('/etag.txt', { range: 'bytes=0-6', 'if-range': etag })).status).toBe(206);
     await upload('/etag.txt', 'version two');

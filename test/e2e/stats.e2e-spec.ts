@@ -205,7 +205,7 @@ describe('statistics: /api/stat/*', () => {
     expect(res.status).toBe(200);
     const count = (method: string, code: string | null) =>
       res.body.items.find((i: { method: string; code: string | null }) => i.method === method && i.code === code)?.count ?? 0;
-    // At least these (the auth guard may count the session requests of this test too).
+    // At least these (the access pipeline may count the session requests of this test too).
     expect(count('basic', 'invalid_credentials')).toBe(2);
     expect(count('otp', 'otp_replayed')).toBe(1);
     expect(count('basic', null)).toBeGreaterThanOrEqual(1);

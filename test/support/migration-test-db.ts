@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterEach, beforeEach } from 'vitest';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import { ENTITIES } from '../../src/schema.js';
 
 /**
  * For migration specs: a fresh SQLite file per test, and `open(migrations)`, which runs the given
@@ -17,7 +18,7 @@ export function migrationTestDb(): { open(migrations: unknown[]): Promise<DataSo
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
   return {
     async open(migrations) {
-      const ds = await new DataSource({ ...dataSourceOptions(`sqlite:${join(dir, 'db.sqlite')}`), migrations: migrations as never }).initialize();
+      const ds = await new DataSource(dataSourceOptions(`sqlite:${join(dir, 'db.sqlite')}`, { entities: ENTITIES, migrations: migrations as never })).initialize();
       await ds.runMigrations();
       return ds;
     },

@@ -5,7 +5,7 @@ import type { ApiKeyBlock } from '../api-key-block.entity.js';
 import type { ApiKeyUse } from '../api-key-use.entity.js';
 import type { ApiKey } from '../api-key.entity.js';
 import type { Application } from '../application.entity.js';
-import type { AppAuthorization } from '../authorized-apps.port.js';
+import type { AppAuthorization } from '../app-authorization.js';
 import { APPLICATION_STATUSES, type ApplicationStatus } from '../core/application-lifecycle.js';
 import { MAX_REDIRECT_URI_LENGTH, redirectUriProblem } from '../core/redirect-uri.js';
 

@@ -4,27 +4,9 @@
 // elsewhere cannot lock the real user out of their account.
 import { createHash } from 'node:crypto';
 
-export interface ThrottleLimits {
-  /** Failures are counted in windows of this many seconds. */
-  windowSeconds: number;
-  /** Per (login, subnet): this many failures cost nothing. */
-  freeFailures: number;
-  /** Per (login, subnet): delay after the free failures, doubled for each further one... */
-  baseDelayMs: number;
-  /** ...up to this cap. */
-  maxDelayMs: number;
-  /** Per (login, subnet): refuse (429) once this many failures are in the window. */
-  refuseLoginSubnetAt: number;
-  /** Per subnet, all logins together: refuse once this many failures are in the window. */
-  refuseSubnetAt: number;
-  /**
-   * Per login, all subnets together: once this many failures are in the window, a subnet that
-   * has already failed for this login is refused. A subnet with no failure (the real user)
-   * still gets in, so the account is never locked as such, yet a login sees at most about this
-   * many guesses an hour however many addresses the guesser has (each fresh one gets one try).
-   */
-  refuseLoginAt: number;
-}
+import type { ThrottleLimits } from '../../config/config.js';
+
+export type { ThrottleLimits };
 
 export const DEFAULT_THROTTLE_LIMITS: Readonly<ThrottleLimits> = Object.freeze({
   windowSeconds: 3600,

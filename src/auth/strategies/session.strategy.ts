@@ -1,30 +1,19 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
+import { Injectable } from '@nestjs/common';
 import type {} from '@fastify/cookie';
 import type { FastifyRequest } from 'fastify';
-import type { AppConfig } from '../../config/config.js';
-import { APP_CONFIG } from '../../config/app-config.token.js';
 import { DomainError } from '../../errors/domain-error.js';
 import type { Principal } from '../principal.js';
-import { StrategyRegistry } from '../strategy-registry.js';
-import { RequestStrategy } from './request-strategy.js';
 import { CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE, SessionsService } from '../sessions.service.js';
+import { CredentialStrategy } from './credential-strategy.js';
+import { RequestStrategy } from './request-strategy.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The `session` credential method (contract §4.6): the session cookie, and the CSRF token for state changes. */
 @Injectable()
-export class SessionStrategy extends PassportStrategy(RequestStrategy, 'session') {
-  constructor(
-    private readonly sessions: SessionsService,
-    registry: StrategyRegistry,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
+export class SessionStrategy extends CredentialStrategy(RequestStrategy, 'session') {
+  constructor(private readonly sessions: SessionsService) {
     super();
-    // A 401 must name a way in (RFC 9110 §11.6.1). The `Cookie` scheme (draft-broyer-http-cookie-auth):
-    // sign in with a form, which sets a cookie. Browsers show their password dialog only for
-    // schemes they implement (Basic, Digest, …), so a session-only page or route still pops none.
-    const challenge = sessionChallenge(config.basicRealm);
-    registry.register('session', this, { challenge: () => challenge });
   }
 
   async validate(req: FastifyRequest): Promise<Principal | null> {
@@ -51,7 +40,12 @@ export class SessionStrategy extends PassportStrategy(RequestStrategy, 'session'
   }
 }
 
-/** `Cookie realm="…", form-action="/sign-in", cookie-name="portcullis_session"`: the challenge of session routes. */
+/**
+ * `Cookie realm="…", form-action="/sign-in", cookie-name="portcullis_session"`: the challenge of
+ * session routes. A 401 must name a way in (RFC 9110 §11.6.1); this scheme
+ * (draft-broyer-http-cookie-auth) says: sign in with a form, which sets a cookie. Browsers show
+ * their password dialog only for schemes they implement, so a session-only route pops none.
+ */
 export function sessionChallenge(realm: string): string {
   return `Cookie realm="${realm}", form-action="/sign-in", cookie-name="${SESSION_COOKIE}"`;
 }

@@ -154,11 +154,10 @@ export async function registerCompression(fastify: FastifyInstance, options: { c
     encodings: [...CODINGS],
     threshold: COMPRESSION_THRESHOLD,
     customTypes: isCompressibleType,
-    // Measured (bench/README.md, "Compression"): the plugin's default on 2 cores streams bodies
-    // over 8 KiB through zlib on the thread pool, and a 114 KB OpenAPI document then cost +2.9 ms
-    // (gzip) and +15 ms (br) of CPU per answer; in one synchronous call, +0.9 ms and +0.2–2 ms.
-    // Up to 256 KiB (a few ms of the event loop at most) is compressed so, with an exact
-    // Content-Length; larger bodies and streams (PROPFIND, big listings) stay streamed.
+    // Streaming every body over 8 KiB through zlib's thread pool (the plugin's default) cost
+    // several times one synchronous call (bench/README.md, "Compression"). Up to 256 KiB (a few ms
+    // of the event loop at most) is compressed so, with an exact Content-Length; larger bodies and
+    // streams (PROPFIND, big listings) stay streamed.
     syncThreshold: SYNC_THRESHOLD,
     // A 256 KiB window instead of 4 MiB: API answers are smaller, and each answer's encoder
     // allocates its window.

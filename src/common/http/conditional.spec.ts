@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { attachmentDisposition, decideRange, ifRangeAllows, noneMatchSatisfied, parseEntityTags } from './conditional.js';
+import { type ConditionalHeaders, conditionalHeaders, decideRange, evaluateConditions, firstValue, ifRangeAllows, parseEntityTags } from './conditional.js';
 
 describe('decideRange', () => {
   it.each([
@@ -55,15 +55,15 @@ describe('entity tags', () => {
   });
 
   it.each([
-    [undefined, false],
-    ['"x"', true],
-    ['W/"x"', true], // If-None-Match uses the weak comparison
-    ['"y", "x"', true],
-    ['"y"', false],
-    ['*', true],
-    ['x', false], // unquoted is not a tag
-  ])('If-None-Match %j against "x" → %s', (header, expected) => {
-    expect(noneMatchSatisfied(header, '"x"')).toBe(expected);
+    [undefined, 'proceed'],
+    ['"x"', 'not_modified'],
+    ['W/"x"', 'not_modified'], // If-None-Match uses the weak comparison
+    ['"y", "x"', 'not_modified'],
+    ['"y"', 'proceed'],
+    ['*', 'not_modified'],
+    ['x', 'proceed'], // unquoted is not a tag
+  ])('If-None-Match %j against "x" on a GET → %s', (header, expected) => {
+    expect(evaluateConditions({ ifNoneMatch: header }, { etag: '"x"', modified: new Date() }, true)).toBe(expected);
   });
 
   it('If-Range: strong tag match or the exact Last-Modified date', () => {
@@ -78,15 +78,48 @@ describe('entity tags', () => {
   });
 });
 
-describe('attachmentDisposition', () => {
-  it('gives an ASCII fallback and the UTF-8 name, and cannot break the header', () => {
-    expect(attachmentDisposition('a.txt')).toBe(`attachment; filename="a.txt"; filename*=UTF-8''a.txt`);
-    expect(attachmentDisposition('日本 "x".txt')).toBe(`attachment; filename="__ _x_.txt"; filename*=UTF-8''%E6%97%A5%E6%9C%AC%20%22x%22.txt`);
-    expect(attachmentDisposition('')).toBe(`attachment; filename="download"; filename*=UTF-8''`);
-    fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 30 }).filter((s) => s.isWellFormed()), (name) => {
-        expect(attachmentDisposition(name)).toMatch(/^[\x20-\x7e]*$/);
-      }),
-    );
+const modified = new Date('2025-03-04T05:06:07.890Z');
+const current = { etag: '"abc"', modified };
+const at = (offsetSeconds: number) => new Date(Math.floor(modified.getTime() / 1000) * 1000 + offsetSeconds * 1000).toUTCString();
+
+describe('evaluateConditions (RFC 9110 §13.2.2)', () => {
+  it.each<[string, ConditionalHeaders, typeof current | null, boolean, string]>([
+    ['no conditions', {}, current, false, 'proceed'],
+    ['If-Match the tag', { ifMatch: '"abc"' }, current, false, 'proceed'],
+    ['If-Match one of a list', { ifMatch: '"x", "abc"' }, current, false, 'proceed'],
+    ['If-Match another tag', { ifMatch: '"x"' }, current, false, 'failed'],
+    ['If-Match a weak tag (strong comparison)', { ifMatch: 'W/"abc"' }, current, false, 'failed'],
+    ['If-Match * on a resource', { ifMatch: '*' }, current, false, 'proceed'],
+    ['If-Match * on nothing', { ifMatch: '*' }, null, false, 'failed'],
+    ['If-None-Match * on nothing (create only)', { ifNoneMatch: '*' }, null, false, 'proceed'],
+    ['If-None-Match * on a resource, PUT', { ifNoneMatch: '*' }, current, false, 'failed'],
+    ['If-None-Match the tag, GET', { ifNoneMatch: '"abc"' }, current, true, 'not_modified'],
+    ['If-None-Match a weak form of the tag, GET (weak comparison)', { ifNoneMatch: 'W/"abc"' }, current, true, 'not_modified'],
+    ['If-None-Match another tag, GET', { ifNoneMatch: '"x"' }, current, true, 'proceed'],
+    ['If-Unmodified-Since later', { ifUnmodifiedSince: at(10) }, current, false, 'proceed'],
+    ['If-Unmodified-Since the same second', { ifUnmodifiedSince: at(0) }, current, false, 'proceed'],
+    ['If-Unmodified-Since earlier', { ifUnmodifiedSince: at(-10) }, current, false, 'failed'],
+    ['If-Unmodified-Since ignored beside If-Match', { ifMatch: '"abc"', ifUnmodifiedSince: at(-10) }, current, false, 'proceed'],
+    ['If-Unmodified-Since not a date', { ifUnmodifiedSince: 'yesterday' }, current, false, 'proceed'],
+    ['If-Modified-Since unchanged, GET', { ifModifiedSince: at(0) }, current, true, 'not_modified'],
+    ['If-Modified-Since earlier, GET', { ifModifiedSince: at(-1) }, current, true, 'proceed'],
+    ['If-Modified-Since on PUT is ignored', { ifModifiedSince: at(10) }, current, false, 'proceed'],
+    ['If-Modified-Since ignored beside If-None-Match', { ifNoneMatch: '"x"', ifModifiedSince: at(10) }, current, true, 'proceed'],
+  ])('%s → %s', (_what, headers, resource, safe, expected) => {
+    expect(evaluateConditions(headers, resource, safe)).toBe(expected);
+  });
+});
+
+describe('conditionalHeaders', () => {
+  it('reads the four conditional headers of a request', () => {
+    const headers = { 'if-match': '"a"', 'if-none-match': '"b"', 'if-modified-since': 'x', 'if-unmodified-since': 'y', 'if-range': '"c"' };
+    expect(conditionalHeaders(headers)).toEqual({ ifMatch: '"a"', ifNoneMatch: '"b"', ifModifiedSince: 'x', ifUnmodifiedSince: 'y' });
+    expect(conditionalHeaders({})).toEqual({});
+  });
+
+  it('takes the first value of a header sent twice', () => {
+    expect(firstValue(['"a"', '"z"'])).toBe('"a"');
+    expect(firstValue('"a"')).toBe('"a"');
+    expect(firstValue(undefined)).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
 /**
- * HTTP range and conditional-request rules (RFC 9110 §13, §14) as pure functions, for every
- * route that serves file content (the file API's download, WebDAV GET).
+ * HTTP range and conditional-request rules (RFC 9110 §13, §14) as pure functions: for serveFile
+ * (the file API's download, WebDAV GET and HEAD) and for WebDAV's changes (If-Match on a PUT).
  */
+import type { IncomingHttpHeaders } from 'node:http';
 
 export type RangeDecision =
   | { kind: 'full' }
@@ -45,16 +46,6 @@ export function parseEntityTags(header: string): string[] | '*' {
   return header.match(/(?:W\/)?"[^"]*"/g) ?? [];
 }
 
-const opaque = (tag: string): string => (tag.startsWith('W/') ? tag.slice(2) : tag);
-
-/** If-None-Match (weak comparison): true when the client's copy is current, so 304 for GET/HEAD. */
-export function noneMatchSatisfied(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  const tags = parseEntityTags(header);
-  if (tags === '*') return true;
-  return tags.some((t) => opaque(t) === opaque(etag));
-}
-
 /**
  * If-Range: the range applies only when the validator still matches (strong comparison for an
  * entity tag; an HTTP date must equal Last-Modified exactly). Otherwise the whole content is sent.
@@ -67,12 +58,71 @@ export function ifRangeAllows(header: string | undefined, etag: string, lastModi
   return !Number.isNaN(date) && Math.floor(lastModified.getTime() / 1000) * 1000 === date;
 }
 
+export interface ConditionalHeaders {
+  readonly ifMatch?: string;
+  readonly ifNoneMatch?: string;
+  readonly ifModifiedSince?: string;
+  readonly ifUnmodifiedSince?: string;
+}
+
+/** The four conditional headers of a request (the first value of a header sent twice). */
+export function conditionalHeaders(h: IncomingHttpHeaders): ConditionalHeaders {
+  return {
+    ifMatch: firstValue(h['if-match']),
+    ifNoneMatch: firstValue(h['if-none-match']),
+    ifModifiedSince: firstValue(h['if-modified-since']),
+    ifUnmodifiedSince: firstValue(h['if-unmodified-since']),
+  };
+}
+
+export interface Validators {
+  readonly etag: string;
+  readonly modified: Date;
+}
+
+/** `proceed`; `not_modified` → 304 (GET/HEAD only); `failed` → 412. */
+export type ConditionOutcome = 'proceed' | 'not_modified' | 'failed';
+
+const opaque = (tag: string): string => (tag.startsWith('W/') ? tag.slice(2) : tag);
+/** HTTP dates have whole seconds; a file's mtime has more. */
+const seconds = (d: Date): number => Math.floor(d.getTime() / 1000);
+
+function parseDate(value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : Math.floor(ms / 1000);
+}
+
 /**
- * `Content-Disposition: attachment` with the name both as a plain ASCII fallback and as RFC 8187
- * UTF-8, so every browser saves the file under its real name and no header injection is possible.
+ * The conditional headers in the order RFC 9110 §13.2.2 gives: If-Match, If-Unmodified-Since,
+ * If-None-Match, If-Modified-Since, against the resource's current validators (null when nothing
+ * is at the URL). `safe` is true for GET and HEAD: a matching If-None-Match or an unchanged
+ * If-Modified-Since is then 304 rather than 412, and If-Modified-Since is only read for them
+ * (§13.1.3).
  */
-export function attachmentDisposition(name: string): string {
-  const fallback = name.replace(/[^\x20-\x7e]|["\\%]/g, '_') || 'download';
-  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+export function evaluateConditions(h: ConditionalHeaders, current: Validators | null, safe: boolean): ConditionOutcome {
+  if (h.ifMatch !== undefined) {
+    if (current === null) return 'failed';
+    const tags = parseEntityTags(h.ifMatch);
+    // Strong comparison: a weak tag never matches (§13.1.1).
+    if (tags !== '*' && !tags.some((t) => !t.startsWith('W/') && !current.etag.startsWith('W/') && t === current.etag)) return 'failed';
+  } else if (current !== null) {
+    const since = parseDate(h.ifUnmodifiedSince);
+    if (since !== null && seconds(current.modified) > since) return 'failed';
+  }
+
+  if (h.ifNoneMatch !== undefined) {
+    const tags = parseEntityTags(h.ifNoneMatch);
+    const matches = current !== null && (tags === '*' || tags.some((t) => opaque(t) === opaque(current.etag)));
+    if (matches) return safe ? 'not_modified' : 'failed';
+  } else if (safe && current !== null) {
+    const since = parseDate(h.ifModifiedSince);
+    if (since !== null && seconds(current.modified) <= since) return 'not_modified';
+  }
+  return 'proceed';
+}
+
+/** A header's value; of one sent twice, the first. */
+export function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * With a 'checkContinue' listener Node sends nothing itself. This one hands the request on like
  * any other and sends `100 Continue` when something first reads the body — which only a handler
  * does, after authentication and the access decisions, for every route whose body is a stream
- * (`@StreamedBody()`: uploads and every WebDAV method; DavService decides the ACL, locks and
+ * (`@StreamedBody()`: uploads and every WebDAV method; DavPreparer decides the ACL, locks and
  * sizes before it reads). JSON and form bodies (at most BODY_LIMIT) are read by Fastify's parser,
  * which runs before the guards: for those, 100 goes out when parsing starts, as before.
  *

@@ -1,14 +1,10 @@
 import { type MigrationInterface, type QueryRunner, Table, TableIndex } from 'typeorm';
 
 /**
- * OTP claims keyed by (expires_at, token_hash), in SQLite without a rowid. Keyed by the hash
- * alone, every claim went to a random leaf of an index over all live claims: a group commit of
- * nine claims wrote some ten pages to the WAL. By expiry first, claims go in near the end of one
- * B-tree (a token's expiry is a function of the token, so the pair is as unique as the hash),
- * and pruning takes pages off the front. Measured with better-sqlite3 on 90,000 live claims of
- * distinct expiries: ~250 → ~50 µs of CPU per batch of nine. Tokens that share an expiry second
- * still fall among each other by hash, so under heavy load a batch touches a leaf a claim
- * (bench/README.md).
+ * OTP claims keyed by (expires_at, token_hash), in SQLite without a rowid: by expiry first,
+ * claims go in near the end of one B-tree and pruning takes pages off the front, where a key on
+ * the hash alone sent each claim to a random leaf (a token's expiry is a function of the token,
+ * so the pair is as unique as the hash). Measurements: bench/README.md.
  *
  * Claims in use are kept: the old `expires_at` was the token's last valid second + 1 s plus a
  * few milliseconds of drift, so rounding it down to the second gives the new, exact value.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '../data-source-options.js';
+import { MIGRATIONS } from './index.js';
 import { migrationTestDb } from '../../../test/support/migration-test-db.js';
 import { DavChecksums1796100000000 } from './1796100000000-DavChecksums.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bulkInsert } from '../bulk-insert.js';
-import { MIGRATIONS } from '../data-source-options.js';
+import { MIGRATIONS } from './index.js';
 import { migrationTestDb } from '../../../test/support/migration-test-db.js';
 import { OtpClaimsByExpiry1795800000000 } from './1795800000000-OtpClaimsByExpiry.js';
 

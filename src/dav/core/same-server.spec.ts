@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDestination } from './if-header.js';
+import { parseDestination } from './transfer-headers.js';
 import { isSameServer, type RequestOrigin } from './same-server.js';
 
 /** Whether the Destination `destination` names the server of a request to `requestHost`. */

@@ -1,5 +1,5 @@
 import { isIPv4 } from 'node:net';
-import { normalizeHost } from './if-header.js';
+import { normalizeHost } from './transfer-headers.js';
 
 /** How a request reached us: what a Destination or an If header's resource tag is compared with. */
 export interface RequestOrigin {

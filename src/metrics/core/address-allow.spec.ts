@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AddressAllowList, parseAddressRange } from './address-allow.js';
+import { parseAddressRange } from '../../common/address-range.js';
+import { AddressAllowList } from './address-allow.js';
 
 describe('AddressAllowList', () => {
   const loopback = new AddressAllowList(['127.0.0.0/8', '::1']);

@@ -265,6 +265,10 @@ describe('removeStaleTempFiles', () => {
     );
     const exited = once(child, 'exit');
     await once(child.stdout, 'data');
+    // The chunk was handed over; its write may still be in flight, so wait until it is on disk.
+    while (!(await tempFilesIn(dir)).length || (await readFile(path.join(dir, (await tempFilesIn(dir))[0]!), 'utf8')) !== 'partial') {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     child.kill('SIGKILL');
     expect((await exited)[1]).toBe('SIGKILL');
 

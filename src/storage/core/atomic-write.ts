@@ -19,14 +19,14 @@ export interface AtomicWriteOptions {
   /** Aborting before the rename leaves the target untouched and rejects with the abort error. */
   signal?: AbortSignal;
   /**
-   * Compute the hex SHA-256 of the bytes on the way through (default false: it costs ~1.6 s of
-   * main-thread CPU per GiB, and no caller uses it today).
+   * Compute the hex SHA-256 of the bytes on the way through (default false: it costs main-thread
+   * CPU in proportion to the size, and no caller uses it today).
    */
   sha256?: boolean;
   /**
    * Also compute these digests on the way through (hex, in `digests`), on a worker thread
-   * (DigestJob): MD5 + SHA-1 cost ~2 s of CPU per GiB (MD5 ~730 MiB/s, SHA-1 ~1.7 GiB/s here),
-   * so only callers that keep them ask (WebDAV, for sync clients' checksums).
+   * (DigestJob): they cost CPU in proportion to the size (bench/README.md), so only callers that
+   * keep them ask (WebDAV, for sync clients' checksums).
    */
   digests?: readonly DigestName[];
   /** The new file's modification time, set on the temp file before the rename (so it appears with it). */

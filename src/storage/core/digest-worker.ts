@@ -45,8 +45,8 @@ interface Shared {
 
 /**
  * Buffers the worker has handed back, to fill again: no allocation, zero-filling or garbage per
- * message once warm (fresh 1 MiB ArrayBuffers made the worker path cost ~40 % more CPU than
- * hashing on the main thread). At most what a few uploads' backlogs hold.
+ * message once warm (fresh ArrayBuffers made the worker path dearer than hashing on the main
+ * thread; bench/README.md). At most what a few uploads' backlogs hold.
  */
 const spare: ArrayBuffer[] = [];
 const MAX_SPARE = 32;
@@ -78,8 +78,8 @@ function worker(): Shared {
 
 /**
  * Digests of a stream computed on a worker thread, so that the event loop only copies the
- * bytes (one memcpy) while another core hashes them: MD5 + SHA-1 on the main thread cost ~2 s of
- * CPU per GiB and slowed a 256 MiB WebDAV PUT by about a third on two cores. `update` copies its
+ * bytes (one memcpy) while another core hashes them: MD5 + SHA-1 on the main thread slowed large
+ * WebDAV PUTs markedly (bench/README.md). `update` copies its
  * chunk (the caller may reuse it) and returns a promise when the worker is more than 8 MiB behind,
  * which the caller awaits: memory stays bounded whatever the client's speed.
  */

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsArray, IsBoolean, IsIn, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import type { AclEffect, AclRule as Rule } from '../../acl/core/acl-resolver.js';
 import { MAX_RULES_PER_SUBLOGIN } from '../../acl/rule-set.js';
-import { SUBLOGIN_NAME_PATTERN, type Sublogin } from '../sublogin.entity.js';
+import { SUBLOGIN_NAME_PATTERN, type Sublogin } from '../../accounts/sublogin.entity.js';
 
 const NAME = { pattern: SUBLOGIN_NAME_PATTERN.source, example: 'backup', description: 'The part after `customer-` in the sublogin\'s login' } as const;
 /** NAME for query parameters: no `example`, which Swagger UI's "Try it out" would fill in as the value. */

@@ -1,10 +1,10 @@
 import type { Account } from '../../accounts/account.entity.js';
 import type { AppConnection } from '../../accounts/app-connection.entity.js';
 import type { ConnectedApplication } from '../../api-keys/api-key-blocks.service.js';
-import type { AppAuthorization } from '../../api-keys/authorized-apps.port.js';
+import type { AppAuthorization } from '../../api-keys/app-authorization.js';
 import type { AuditEvent } from '../../audit/audit-event.entity.js';
 import type { StaleClient } from '../../mypage/security-view.js';
-import type { Sublogin } from '../../sublogins/sublogin.entity.js';
+import type { Sublogin } from '../../accounts/sublogin.entity.js';
 import { type Html, html } from '../core/html.js';
 import { csrfField, layout, postButton, secretPanel, type Viewer, when } from './layout.js';
 

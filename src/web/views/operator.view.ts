@@ -1,11 +1,11 @@
 import type { Account } from '../../accounts/account.entity.js';
+import type { LegacyConnection } from '../../accounts/app-connection.service.js';
 import type { ApiKey } from '../../api-keys/api-key.entity.js';
 import type { Application } from '../../api-keys/application.entity.js';
 import type { AuditEvent } from '../../audit/audit-event.entity.js';
 import { type Html, html } from '../core/html.js';
 import type { QuotaSetting } from '../../storage/storage-quota.service.js';
 import { formatBytes, quotaInputValue } from '../core/quota-input.js';
-import type { LegacyConnection } from '../legacy-accounts.report.js';
 import { statusBadge } from './developer.view.js';
 import { csrfField, layout, postButton, type Viewer, when } from './layout.js';
 

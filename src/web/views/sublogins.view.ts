@@ -1,6 +1,6 @@
 import type { AclDecision } from '../../acl/core/acl-resolver.js';
 import type { SubloginWithRuleCount } from '../../sublogins/sublogins.service.js';
-import type { Sublogin } from '../../sublogins/sublogin.entity.js';
+import type { Sublogin } from '../../accounts/sublogin.entity.js';
 import { type Html, html } from '../core/html.js';
 import { csrfField, layout, postButton, secretPanel, type Viewer, when } from './layout.js';
 

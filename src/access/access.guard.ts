@@ -1,0 +1,27 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../errors/domain-error.js';
+import { AccessPipeline } from './access-pipeline.js';
+import { RouteTable } from './route-table.js';
+
+/**
+ * The one global guard (deny by default): looks the handler up in the route table and runs the
+ * access pipeline. Guards a route adds itself (`@UseGuards`) run after it.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly routes: RouteTable,
+    private readonly pipeline: AccessPipeline,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http') return true;
+    const route = this.routes.lookup(ctx.getClass(), ctx.getHandler() as never);
+    // The start-up check refuses undeclared routes, so this is a handler the table never saw.
+    if (!route) throw new DomainError('forbidden', 'route declares no access policy');
+    const http = ctx.switchToHttp();
+    await this.pipeline.run(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>().raw, route);
+    return true;
+  }
+}
