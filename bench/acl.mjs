@@ -1,6 +1,8 @@
 // ACL decisions per second with 10 and with 10,000 rules: the resolver is a trie, so a decision
 // costs the depth of the path, not the number of rules.
-import { AclResolver } from '../dist/src/acl/core/acl-resolver.js';
+import { fromDist } from './dist.mjs';
+
+const { AclResolver } = await fromDist('src/acl/core/acl-resolver.js');
 
 function rules(n) {
   const out = [{ path: '/file/', effect: 'allow' }, { path: '/file/delete', effect: 'deny' }];

@@ -1,33 +1,59 @@
-// npm run bench:dav: WebDAV throughput of Portcullis `/dav/` beside Apache mod_dav_fs, on the same
-// machine, the same filesystem and the same files, in the same run (contract §7, issue 6).
+// npm run bench:dav: WebDAV of Portcullis `/dav/` beside Apache mod_dav_fs, on the same machine,
+// the same filesystem and the same files, in the same run (contract §7, issues 6 and 18).
 //
-// Installs nothing: needs `apache2` (Debian: `apt-get install -y apache2`) and a built service
-// (`npm run build`). Apache runs from a loopback config written into a temp folder (mod_dav +
-// mod_dav_fs, no auth, its own pid, lock and log files, a random high port), started with
-// `apache2 -f <conf> -DFOREGROUND`; nothing under /etc/apache2 is used or changed.
+// Installs nothing: needs `apache2`, `wrk` and `rclone` (Debian: `apt-get install -y apache2 wrk
+// rclone`) and a built service (`npm run build`, or BENCH_DIST=<a dist/ folder>). Apache runs from
+// a loopback config written into a temp folder (mod_dav + mod_dav_fs, no auth, its own pid, lock
+// and log files, a random high port), started with `apache2 -f <conf> -DFOREGROUND`; nothing
+// under /etc/apache2 is used or changed.
 //
-// Measures, each repetition alternating the two servers:
-//   - PUT and GET of one large file (DAV_BENCH_MB, default 256; 1024 for the issue's 1 GiB);
-//   - RSS growth of the Portcullis process during its transfers (peak VmRSS minus VmRSS before);
-//   - PROPFIND Depth 1 of a folder of 10,000 files (DAV_BENCH_ENTRIES), whole response read.
-// Portcullis is reached with Basic (a legacy account; the verified credential is cached).
-// Prints medians of DAV_BENCH_REPS (default 3) repetitions and the ratios to Apache.
+// Parts (DAV_BENCH_PARTS, default "large,small,rclone"):
+//   large  — PUT and GET of one large file (DAV_BENCH_MB, default 256; 1024 for the issue's 1 GiB),
+//            the Portcullis process's RSS growth during them, PROPFIND Depth 1 of a folder of
+//            10,000 files (DAV_BENCH_ENTRIES); medians of DAV_BENCH_REPS (3), servers alternating.
+//   small  — small-file workloads driven by wrk (bench/wrk/dav.lua, DAV_BENCH_CONNECTIONS = 16
+//            connections): GET of a 4 KiB file, PROPFIND Depth 0 of a file and Depth 1 of a 50-file
+//            folder, PUT 4 KiB over an existing file, MKCOL + DELETE of a folder and PUT + DELETE
+//            of a new file (pairs on one connection each), and GETs on a single connection for
+//            latency. Every round runs every workload on every server for one slice
+//            (DAV_BENCH_SLICE_SECONDS, 1), the servers' order reversed every other round;
+//            DAV_BENCH_ROUNDS (5) rounds.
+//   rclone — `rclone sync` of DAV_BENCH_SYNC_FILES (2,000) files of 1–64 KiB in 20 folders into a
+//            fresh folder of each server, DAV_BENCH_SYNC_REPS (3) times, servers alternating.
+// Portcullis is reached with Basic (a legacy account; the verified credential is cached). Besides
+// the service as it runs (every upload fsynced, file and folder, before it is acknowledged), the
+// small and rclone parts measure a second instance with fsync/fdatasync made no-ops by a preload
+// (bench/no-fsync.mjs; the service has no switch for it), to show what durability costs;
+// DAV_BENCH_NO_FSYNC=0 leaves it out.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, chownSync, closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVICE_NODE_FLAGS } from './node-flags.mjs';
+import { fileURLToPath } from 'node:url';
+import { startServer } from './server-process.mjs';
 
+const PARTS = new Set((process.env.DAV_BENCH_PARTS ?? 'large,small,rclone').split(',').map((p) => p.trim()));
 const MB = Number(process.env.DAV_BENCH_MB ?? 256);
 const ENTRIES = Number(process.env.DAV_BENCH_ENTRIES ?? 10_000);
 const REPS = Number(process.env.DAV_BENCH_REPS ?? 3);
+const ROUNDS = Number(process.env.DAV_BENCH_ROUNDS ?? 5);
+const SLICE = Math.max(1, Math.round(Number(process.env.DAV_BENCH_SLICE_SECONDS ?? 1))); // wrk takes whole seconds
+const CONNECTIONS = Number(process.env.DAV_BENCH_CONNECTIONS ?? 16);
+const SYNC_FILES = Number(process.env.DAV_BENCH_SYNC_FILES ?? 2000);
+const SYNC_REPS = Number(process.env.DAV_BENCH_SYNC_REPS ?? 3);
+const NO_FSYNC = process.env.DAV_BENCH_NO_FSYNC !== '0' && (PARTS.has('small') || PARTS.has('rclone'));
 const MODULES = process.env.APACHE_MODULES_DIR ?? '/usr/lib/apache2/modules';
 const APACHE = process.env.APACHE_BIN ?? (existsSync('/usr/sbin/apache2') ? '/usr/sbin/apache2' : 'apache2');
+const WRK = process.env.WRK_BIN ?? 'wrk';
+const RCLONE = process.env.RCLONE_BIN ?? 'rclone';
 const SIZE = MB * 1024 * 1024;
 const basic = `Basic ${Buffer.from('bench:bench-password').toString('base64')}`;
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+// /proc/<pid>/stat counts CPU time in USER_HZ ticks, 100 a second on Linux.
+const CLOCK_TICKS = 100;
 
 const work = mkdtempSync(join(tmpdir(), 'portcullis-davbench-'));
 chmodSync(work, 0o755); // Apache's workers (www-data when we are root) must reach their folder
@@ -94,7 +120,7 @@ DocumentRoot "${www}"
     if (child.exitCode !== null) throw new Error(`apache2 exited (${child.exitCode}): ${readIf(join(root, 'error.log'))}`);
     try {
       const r = await request(url, 'OPTIONS', '/dav/');
-      if (r.status < 500) return { name: 'Apache mod_dav_fs', url, headers: {}, dir: join(www, 'dav') };
+      if (r.status < 500) return { key: 'apache', name: 'Apache mod_dav_fs', url, headers: {}, auth: '-', cpuPid: child.pid, dir: join(www, 'dav') };
     } catch {
       // not listening yet
     }
@@ -103,21 +129,12 @@ DocumentRoot "${www}"
   throw new Error(`apache2 did not answer: ${readIf(join(root, 'error.log'))}`);
 }
 
-async function startPortcullis() {
-  const dataDir = join(work, 'portcullis');
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, 'bench/server.mjs'], { env: { ...process.env, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = once(child, 'exit');
-  cleanups.push(async () => {
-    child.kill('SIGTERM');
-    await exited;
-  });
-  let out = '';
-  for await (const chunk of child.stdout) {
-    out += chunk;
-    const m = out.match(/READY (\S+)/);
-    if (m) return { name: 'Portcullis /dav/ (Basic, cached)', url: m[1], headers: { authorization: basic }, pid: child.pid, dataDir };
-  }
-  throw new Error(`server did not start: ${out}`);
+/** The built service on a data folder of its own under `work`; `noFsync` preloads bench/no-fsync.mjs. */
+async function startPortcullis({ key, name, noFsync = false }) {
+  const dataDir = join(work, key);
+  const server = await startServer({ DATA_DIR: dataDir }, { nodeArgs: noFsync ? ['--import', here('./no-fsync.mjs')] : [] });
+  cleanups.push(server.stop);
+  return { key, name, url: server.url, headers: { authorization: basic }, auth: basic, pid: server.pid, cpuPid: server.pid, dataDir };
 }
 
 // --- HTTP ----------------------------------------------------------------------------------
@@ -152,7 +169,32 @@ function expectStatus(r, ok, what) {
   return r;
 }
 
-// --- RSS -----------------------------------------------------------------------------------
+const PROPFIND_BODY = '<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>';
+const countResponses = (xml) => (xml.match(/<([A-Za-z][\w.-]*:)?response[\s>]/g) ?? []).length;
+
+function propfindOf(s, path, depth) {
+  return request(s.url, 'PROPFIND', path, { headers: { ...s.headers, depth: String(depth), 'content-type': 'application/xml; charset=utf-8' }, body: PROPFIND_BODY, keep: true });
+}
+
+// --- CPU and RSS ---------------------------------------------------------------------------
+
+/** CPU time (user + system, µs) of `pid` and its descendants (Apache's workers), from /proc. */
+function treeCpu(pid) {
+  let total = 0;
+  const pending = [pid];
+  for (let p = pending.pop(); p !== undefined; p = pending.pop()) {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      total += ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) pending.push(Number(child));
+      }
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
+}
 
 function rss(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -176,7 +218,7 @@ async function withRss(pid, fn) {
   }
 }
 
-// --- the scenarios -------------------------------------------------------------------------
+// --- large files ---------------------------------------------------------------------------
 
 async function timed(fn) {
   const t = performance.now();
@@ -198,13 +240,9 @@ async function get(s) {
   );
 }
 
-const PROPFIND_BODY = '<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>';
-
-async function propfind(s) {
-  const { ms, r } = await timed(async () =>
-    expectStatus(await request(s.url, 'PROPFIND', '/dav/many/', { headers: { ...s.headers, depth: '1', 'content-type': 'application/xml; charset=utf-8' }, body: PROPFIND_BODY, keep: true }), [207], `PROPFIND on ${s.name}`),
-  );
-  const responses = (r.text.match(/<([A-Za-z][\w.-]*:)?response[\s>]/g) ?? []).length;
+async function propfindMany(s) {
+  const { ms, r } = await timed(async () => expectStatus(await propfindOf(s, '/dav/many/', 1), [207], `PROPFIND on ${s.name}`));
+  const responses = countResponses(r.text);
   if (responses !== ENTRIES + 1) throw new Error(`PROPFIND on ${s.name}: ${responses} responses, expected ${ENTRIES + 1}`);
   return { ms, bytes: r.bytes };
 }
@@ -215,35 +253,34 @@ function fillFolder(dir) {
   for (let i = 1; i < ENTRIES; i++) writeFileSync(join(dir, `file-${String(i).padStart(5, '0')}.txt`), body);
 }
 
-/** The on-disk folder Portcullis stores `/dav/many/` in: found by the marker PUT through WebDAV. */
-function findMarkerDir(root) {
+/** The on-disk folder Portcullis stores `/dav/<name>/` in: found by a marker file PUT through WebDAV. */
+function findMarkerDir(root, name = 'many') {
   const pending = [root];
   for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       if (!e.isDirectory()) continue;
       const p = join(dir, e.name);
-      if (e.name === 'many' && existsSync(join(p, 'marker'))) return p;
+      if (e.name === name && existsSync(join(p, 'marker'))) return p;
       pending.push(p);
     }
   }
-  throw new Error(`no folder "many" with the marker under ${root}`);
+  throw new Error(`no folder "${name}" with the marker under ${root}`);
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mbps = (ms) => SIZE / 1024 / 1024 / (ms / 1000);
 const mib = (b) => (b === undefined ? '–' : (b / 1024 / 1024).toFixed(1));
+const ratio = (x, y) => (x / y).toFixed(2);
+const int = (x) => Math.round(x).toLocaleString('en');
 
-try {
+async function largeFiles(apache, portcullis) {
+  const servers = [apache, portcullis];
   // The file both servers receive: incompressible bytes, written once.
   const file = join(work, 'big.bin');
   const fd = openSync(file, 'w');
   const block = Buffer.alloc(4 * 1024 * 1024);
   for (let left = SIZE; left > 0; left -= block.length) writeSync(fd, randomFillSync(block), 0, Math.min(block.length, left));
   closeSync(fd);
-
-  const apache = await startApache();
-  const portcullis = await startPortcullis();
-  const servers = [apache, portcullis];
   const results = new Map(servers.map((s) => [s, { put: [], get: [], putRss: [], getRss: [], propfind: [] }]));
 
   // Warm-up: the credential cache, the connection, the JIT.
@@ -264,31 +301,222 @@ try {
       process.stderr.write(`  ${s.name}: PUT ${mbps(p.result.ms).toFixed(0)} MB/s, GET ${mbps(g.result.ms).toFixed(0)} MB/s\n`);
     }
   }
+  rmSync(file);
 
   // PROPFIND Depth 1 of ENTRIES members: the folder made through WebDAV, filled on disk.
   for (const s of servers) {
     expectStatus(await request(s.url, 'MKCOL', '/dav/many/', { headers: s.headers }), [201], `MKCOL on ${s.name}`);
     expectStatus(await request(s.url, 'PUT', '/dav/many/marker', { headers: s.headers, body: 'marker' }), [201, 204], `PUT marker on ${s.name}`);
     fillFolder(s.dir ? join(s.dir, 'many') : findMarkerDir(s.dataDir));
-    await propfind(s); // warm-up: dentries and inodes in cache for both
+    await propfindMany(s); // warm-up: dentries and inodes in cache for both
   }
   for (let rep = 0; rep < REPS; rep++) {
-    for (const s of servers) results.get(s).propfind.push((await propfind(s)).ms);
+    for (const s of servers) results.get(s).propfind.push((await propfindMany(s)).ms);
   }
 
   const a = results.get(apache);
   const p = results.get(portcullis);
   const maxOf = (xs) => (xs.length ? mib(Math.max(...xs)) : '–');
   const row = (s, r) => `| ${s.name} | ${mbps(median(r.put)).toFixed(0)} | ${mbps(median(r.get)).toFixed(0)} | ${(median(r.propfind) / 1000).toFixed(3)} s | ${maxOf(r.putRss)} | ${maxOf(r.getRss)} |`;
-  console.log(`\n${MB} MiB file, PROPFIND Depth 1 of ${ENTRIES.toLocaleString('en')} entries, median of ${REPS}, Node ${process.version}, ${execFileSync(APACHE, ['-v'], { encoding: 'utf8' }).split('\n')[0].replace('Server version: ', '')}\n`);
+  console.log(`\n${MB} MiB file, PROPFIND Depth 1 of ${ENTRIES.toLocaleString('en')} entries, median of ${REPS}, Node ${process.version}, ${apacheVersion()}\n`);
   console.log('| server | PUT MB/s | GET MB/s | PROPFIND Depth 1 | RSS growth during PUT, MiB (max) | during GET |');
   console.log('|---|---|---|---|---|---|');
   console.log(row(apache, a));
   console.log(row(portcullis, p));
-  const ratio = (x, y) => (x / y).toFixed(2);
   console.log(
     `| **Portcullis / Apache** | ${ratio(median(a.put), median(p.put))} (target ≥ 0.80) | ${ratio(median(a.get), median(p.get))} (target ≥ 0.80) | ${ratio(median(p.propfind), median(a.propfind))}× (target ≤ 1.5×) | target < 64 | target < 64 |`,
   );
+}
+
+// --- small files ---------------------------------------------------------------------------
+
+const SMALL_BODY = randomFillSync(Buffer.alloc(4096));
+const WORKLOADS = [
+  { key: 'get', name: 'GET of a 4 KiB file', op: 'get', path: '/dav/s/4k.bin', target: '≥ 0.6' },
+  { key: 'propfind0', name: 'PROPFIND Depth 0 of a file', op: 'propfind0', path: '/dav/s/4k.bin', target: '≥ 0.6' },
+  { key: 'propfind1', name: 'PROPFIND Depth 1 of a 50-file folder', op: 'propfind1', path: '/dav/s/f50/', target: '≥ 0.8' },
+  { key: 'put', name: 'PUT 4 KiB (overwrite)', op: 'put', path: '/dav/s/put/', target: '≥ 0.6 (fsyncs on)' },
+  // One connection per wrk thread: a thread's requests then go out in order, so a DELETE always follows its MKCOL or PUT.
+  { key: 'mkcol', name: 'MKCOL of a folder, then DELETE of it (requests/s)', op: 'mkcol-delete', path: '/dav/s/mk/', threads: CONNECTIONS },
+  { key: 'putdel', name: 'PUT of a new 4 KiB file, then DELETE of it (requests/s)', op: 'put-delete', path: '/dav/s/pd/', threads: CONNECTIONS },
+  { key: 'single', name: 'GET of a 4 KiB file, one connection', op: 'get', path: '/dav/s/4k.bin', connections: 1, threads: 1, target: 'p99 ≤ 5 ms' },
+];
+
+/** The same members on every server, made through WebDAV: a 4 KiB file, a 50-file folder, 64 files to overwrite, two empty folders. */
+async function smallFixture(s) {
+  const ok = async (method, path, body, codes = [201, 204]) => expectStatus(await request(s.url, method, path, { headers: s.headers, body, keep: true }), codes, `${method} ${path} on ${s.name}`);
+  for (const dir of ['/dav/s/', '/dav/s/f50/', '/dav/s/put/', '/dav/s/mk/', '/dav/s/pd/']) await ok('MKCOL', dir, undefined, [201]);
+  await ok('PUT', '/dav/s/4k.bin', SMALL_BODY);
+  for (let i = 0; i < 50; i++) await ok('PUT', `/dav/s/f50/file-${String(i).padStart(2, '0')}.txt`, SMALL_BODY.subarray(0, 1024));
+  for (let i = 0; i < 64; i++) await ok('PUT', `/dav/s/put/f${String(i).padStart(2, '0')}.bin`, SMALL_BODY);
+  // What each workload sends, once, with its answer checked (wrk counts statuses ≥ 400 only).
+  const got = expectStatus(await request(s.url, 'GET', '/dav/s/4k.bin', { headers: s.headers }), [200], `GET on ${s.name}`);
+  if (got.bytes !== 4096) throw new Error(`GET on ${s.name}: ${got.bytes} bytes`);
+  for (const [path, depth, n] of [['/dav/s/4k.bin', 0, 1], ['/dav/s/f50/', 1, 51]]) {
+    const r = expectStatus(await propfindOf(s, path, depth), [207], `PROPFIND on ${s.name}`);
+    if (countResponses(r.text) !== n) throw new Error(`PROPFIND Depth ${depth} ${path} on ${s.name}: ${countResponses(r.text)} responses, expected ${n}`);
+  }
+  await ok('PUT', '/dav/s/put/f00.bin', SMALL_BODY, [200, 204]);
+  await ok('MKCOL', '/dav/s/mk/check/', undefined, [201]);
+  await ok('DELETE', '/dav/s/mk/check/', undefined, [204]);
+  await ok('PUT', '/dav/s/pd/check.bin', SMALL_BODY, [201]);
+  await ok('DELETE', '/dav/s/pd/check.bin', undefined, [204]);
+}
+
+/** One wrk run of SLICE seconds; returns its counts with the server's CPU time. */
+async function wrk(s, w, tag) {
+  const connections = w.connections ?? CONNECTIONS;
+  const threads = w.threads ?? 2;
+  const args = [`-t${threads}`, `-c${connections}`, `-d${SLICE}s`, '--timeout', '10s', '-s', here('./wrk/dav.lua'), s.url, '--', w.op, w.path, s.auth, tag];
+  const cpuBefore = treeCpu(s.cpuPid);
+  const child = spawn(WRK, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  const [code] = await once(child, 'exit');
+  const cpu = treeCpu(s.cpuPid) - cpuBefore;
+  const line = out.split('\n').find((l) => l.startsWith('WRKJSON '));
+  if (code !== 0 || !line) throw new Error(`wrk ${w.key} on ${s.name} (exit ${code}): ${out}`);
+  const r = JSON.parse(line.slice('WRKJSON '.length));
+  const bad = r.connect + r.read + r.write + r.status + r.timeout;
+  if (bad > 0) throw new Error(`wrk ${w.key} on ${s.name}: ${bad} failed requests ${line}`);
+  return { requests: r.requests, seconds: r.duration_us / 1e6, cpu, p50: r.p50_us / 1000, p99: r.p99_us / 1000 };
+}
+
+async function smallFiles(servers) {
+  for (const s of servers) await smallFixture(s);
+  const results = new Map(WORKLOADS.map((w) => [w, new Map(servers.map((s) => [s, []]))]));
+  for (const w of WORKLOADS) for (const s of servers) await wrk(s, w, `w${w.key}`); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const w of WORKLOADS) {
+      for (const s of round % 2 ? [...servers].reverse() : servers) results.get(w).get(s).push(await wrk(s, w, `r${round}`));
+    }
+    process.stderr.write(`  small files: round ${round + 1}/${ROUNDS} done\n`);
+  }
+
+  const [apache, ...others] = servers;
+  const sum = (rs, key) => rs.reduce((n, r) => n + r[key], 0);
+  const rates = (rs) => rs.map((r) => r.requests / r.seconds);
+  const cpu = (rs) => sum(rs, 'cpu') / sum(rs, 'requests');
+  console.log(`\nSmall files: wrk, ${CONNECTIONS} connections (unless noted), ${ROUNDS} rounds of one ${SLICE} s slice per workload and server after a warm-up slice, servers alternating; medians of the rounds; Node ${process.version}, ${apacheVersion()}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+  const keys = servers.map((s) => s.key).join(' / ');
+  const head = ['operation', `${apache.name} ops/s`, ...others.flatMap((s) => [`${s.name} ops/s`, '÷ Apache (rounds)']), `server CPU µs/op (${keys})`, `p99 ms (${keys})`, 'target (÷ Apache)'];
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`|${head.map(() => '---').join('|')}|`);
+  for (const w of WORKLOADS) {
+    const byServer = results.get(w);
+    const a = byServer.get(apache);
+    const cells = [w.name + (w.connections === 1 ? '' : w.threads ? ` (${w.threads} threads)` : ''), int(median(rates(a)))];
+    for (const s of others) {
+      const rs = byServer.get(s);
+      const perRound = rates(rs).map((x, i) => x / rates(a)[i]);
+      cells.push(int(median(rates(rs))), `**${median(perRound).toFixed(2)}** (${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)})`);
+    }
+    cells.push(servers.map((s) => int(cpu(byServer.get(s)))).join(' / '));
+    cells.push(servers.map((s) => median(byServer.get(s).map((r) => r.p99)).toFixed(1)).join(' / '));
+    cells.push(w.target ?? '');
+    console.log(`| ${cells.join(' | ')} |`);
+  }
+}
+
+// --- rclone sync ---------------------------------------------------------------------------
+
+/** SYNC_FILES files of 1–64 KiB (sizes from a fixed seed) in 20 folders of random bytes. */
+function syncSource() {
+  const src = join(work, 'sync-src');
+  let seed = 18;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const pool = randomFillSync(Buffer.alloc(128 * 1024));
+  let bytes = 0;
+  for (let i = 0; i < SYNC_FILES; i++) {
+    const dir = join(src, `d${String(i % 20).padStart(2, '0')}`);
+    if (i < 20) mkdirSync(dir, { recursive: true });
+    const size = 1024 + Math.floor(next() * 63 * 1024);
+    const offset = Math.floor(next() * 64 * 1024);
+    writeFileSync(join(dir, `f${String(i).padStart(4, '0')}.bin`), pool.subarray(offset, offset + size));
+    bytes += size;
+  }
+  return { src, bytes };
+}
+
+/** rclone's environment for a webdav remote named REMOTE on `s` (no config file is read). */
+function rcloneEnv(s) {
+  const env = { ...process.env, RCLONE_CONFIG: join(work, 'rclone.conf'), RCLONE_CONFIG_REMOTE_TYPE: 'webdav', RCLONE_CONFIG_REMOTE_URL: `${s.url}/dav/`, RCLONE_CONFIG_REMOTE_VENDOR: 'other' };
+  if (s.auth !== '-') {
+    env.RCLONE_CONFIG_REMOTE_USER = 'bench';
+    env.RCLONE_CONFIG_REMOTE_PASS = rclonePass ??= execFileSync(RCLONE, ['obscure', 'bench-password'], { encoding: 'utf8' }).trim();
+  }
+  return env;
+}
+let rclonePass;
+
+async function rclone(s, args) {
+  const child = spawn(RCLONE, args, { env: rcloneEnv(s), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (out += c));
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`rclone ${args.join(' ')} on ${s.name} (exit ${code}): ${out.slice(-2000)}`);
+  return out;
+}
+
+async function rcloneSync(servers) {
+  writeFileSync(join(work, 'rclone.conf'), '');
+  const { src, bytes } = syncSource();
+  const flags = (process.env.DAV_BENCH_RCLONE_FLAGS ?? '').split(' ').filter(Boolean);
+  const results = new Map(servers.map((s) => [s, { ms: [], cpu: [] }]));
+  for (let rep = 0; rep < SYNC_REPS; rep++) {
+    for (const s of rep % 2 ? [...servers].reverse() : servers) {
+      const cpuBefore = treeCpu(s.cpuPid);
+      const t = performance.now();
+      await rclone(s, ['sync', src, `remote:sync-${rep}`, ...flags]);
+      const ms = performance.now() - t;
+      const cpu = treeCpu(s.cpuPid) - cpuBefore;
+      const size = JSON.parse(await rclone(s, ['size', '--json', `remote:sync-${rep}`]));
+      if (size.count !== SYNC_FILES || size.bytes !== bytes) throw new Error(`rclone sync to ${s.name}: ${size.count} files, ${size.bytes} bytes; expected ${SYNC_FILES}, ${bytes}`);
+      results.get(s).ms.push(ms);
+      results.get(s).cpu.push(cpu);
+      process.stderr.write(`  rclone sync to ${s.name}: ${(ms / 1000).toFixed(1)} s\n`);
+    }
+  }
+  const apache = servers[0];
+  const a = median(results.get(apache).ms);
+  console.log(`\nrclone sync of ${SYNC_FILES.toLocaleString('en')} files of 1–64 KiB (${(bytes / 1024 / 1024).toFixed(0)} MiB in 20 folders) into an empty folder, ${execFileSync(RCLONE, ['version'], { encoding: 'utf8' }).split('\n')[0]}${flags.length ? ` ${flags.join(' ')}` : ' (default flags: 4 transfers, 8 checkers)'}, median of ${SYNC_REPS}, servers alternating\n`);
+  console.log('| server | time s | each rep, s | ÷ Apache\'s time | server CPU ms per file | target |');
+  console.log('|---|---|---|---|---|---|');
+  for (const s of servers) {
+    const r = results.get(s);
+    console.log(`| ${s.name} | ${(median(r.ms) / 1000).toFixed(2)} | ${r.ms.map((ms) => (ms / 1000).toFixed(1)).join(', ')} | ${s === apache ? '1.00' : `**${(median(r.ms) / a).toFixed(2)}×**`} | ${(median(r.cpu) / 1000 / SYNC_FILES).toFixed(2)} | ${s === apache ? '' : '≤ 1.5× (fsyncs on)'} |`);
+  }
+}
+
+// --- the run -------------------------------------------------------------------------------
+
+function apacheVersion() {
+  return execFileSync(APACHE, ['-v'], { encoding: 'utf8' }).split('\n')[0].replace('Server version: ', '');
+}
+
+try {
+  const started = performance.now();
+  const apache = await startApache();
+  const portcullis = await startPortcullis({ key: 'portcullis', name: 'Portcullis /dav/ (Basic, cached)' });
+  const noFsync = NO_FSYNC ? await startPortcullis({ key: 'nofsync', name: 'Portcullis, fsyncs off (bench preload)', noFsync: true }) : undefined;
+  const all = [apache, portcullis, ...(noFsync ? [noFsync] : [])];
+  if (PARTS.has('large')) {
+    const t = performance.now();
+    await largeFiles(apache, portcullis);
+    process.stderr.write(`large files: ${((performance.now() - t) / 1000).toFixed(0)} s\n`);
+  }
+  if (PARTS.has('small')) {
+    const t = performance.now();
+    await smallFiles(all);
+    process.stderr.write(`small files: ${((performance.now() - t) / 1000).toFixed(0)} s\n`);
+  }
+  if (PARTS.has('rclone')) {
+    const t = performance.now();
+    await rcloneSync(all);
+    process.stderr.write(`rclone sync: ${((performance.now() - t) / 1000).toFixed(0)} s\n`);
+  }
+  process.stderr.write(`bench:dav: ${((performance.now() - started) / 1000).toFixed(0)} s in all\n`);
 } finally {
   await cleanup();
   agent.destroy();

@@ -1,0 +1,117 @@
+// node bench/profile.mjs [workload…]: a CPU profile of the service over one measured load only
+// (an inspector session started and stopped around it, so start-up and set-up are left out),
+// printed as the functions with the most self time, and by package. Workloads:
+//   whoami-basic  GET /api/whoami with Basic (cached verification)
+//   dav-get-4k    WebDAV GET of a 4 KiB file with Basic (cached)
+//   dav-put-4k    WebDAV PUT of 4 KiB over one file with Basic (cached)
+//   whoami-open   GET /bench/whoami (unguarded), for reference
+// PROFILE_SECONDS (10) of autocannon with BENCH_CONNECTIONS (16); PROFILE_TOP (10) rows;
+// PROFILE_OUT=<dir> also writes each .cpuprofile (Chrome DevTools opens them).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { startServer } from './server-process.mjs';
+
+const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const TOP = Number(process.env.PROFILE_TOP ?? 10);
+const basic = `Basic ${Buffer.from('bench:bench-password').toString('base64')}`;
+const WORKLOADS = {
+  'whoami-basic': { path: '/api/whoami', headers: { authorization: basic } },
+  'dav-get-4k': {
+    path: '/dav/profile-4k.bin',
+    headers: { authorization: basic },
+    prepare: async (url) => {
+      const res = await fetch(`${url}/dav/profile-4k.bin`, { method: 'PUT', headers: { authorization: basic }, body: Buffer.alloc(4096, 'x') });
+      if (!res.ok) throw new Error(`PUT: ${res.status}`);
+    },
+  },
+  'dav-put-4k': { path: '/dav/profile-put.bin', method: 'PUT', headers: { authorization: basic }, body: Buffer.alloc(4096, 'y') },
+  'whoami-open': { path: '/bench/whoami' },
+};
+
+/** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
+async function inspector(port) {
+  const [target] = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  let id = 0;
+  const pending = new Map();
+  ws.onmessage = (e) => {
+    const msg = JSON.parse(e.data);
+    if (msg.id && pending.has(msg.id)) {
+      const { resolve, reject } = pending.get(msg.id);
+      pending.delete(msg.id);
+      if (msg.error) reject(new Error(msg.error.message));
+      else resolve(msg.result);
+    }
+  };
+  return {
+    send: (method, params = {}) =>
+      new Promise((resolve, reject) => {
+        pending.set(++id, { resolve, reject });
+        ws.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => ws.close(),
+  };
+}
+
+/** Self time per function (name + location) and per package, from a V8 CPU profile. */
+function selfTimes(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const deltas = profile.timeDeltas;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i];
+    self.set(id, (self.get(id) ?? 0) + (deltas[i + 1] ?? 0));
+  }
+  const functions = new Map();
+  const packages = new Map();
+  let total = 0;
+  for (const [id, us] of self) {
+    const { functionName, url, lineNumber } = byId.get(id).callFrame;
+    const key = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^file:\/\//, '').replace(/^.*node_modules\//, '')}:${lineNumber + 1}` : ''}`.trim();
+    functions.set(key, (functions.get(key) ?? 0) + us);
+    const pkg = !url ? functionName || '(native)' : url.includes('node_modules/') ? url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1') : url.startsWith('node:') ? 'node: (core)' : url.includes('/dist/src/') ? 'the service (dist/src)' : url;
+    packages.set(pkg, (packages.get(pkg) ?? 0) + us);
+    total += us;
+  }
+  const top = (m) => [...m].sort((a, b) => b[1] - a[1]).slice(0, TOP);
+  return { total, functions: top(functions), packages: top(packages) };
+}
+
+const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ['whoami-basic', 'dav-get-4k'];
+const port = 30000 + Math.floor(Math.random() * 10000);
+const server = await startServer({}, { nodeArgs: [`--inspect=127.0.0.1:${port}`] });
+try {
+  const cdp = await inspector(port);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+  for (const name of chosen) {
+    const w = WORKLOADS[name];
+    if (!w) throw new Error(`unknown workload ${name}; one of ${Object.keys(WORKLOADS).join(', ')}`);
+    await w.prepare?.(server.url);
+    const options = { url: server.url + w.path, headers: w.headers, connections: CONNECTIONS, ...(w.method ? { method: w.method, body: w.body } : {}) };
+    await autocannon({ ...options, duration: 2 }); // warm-up
+    await cdp.send('Profiler.start');
+    const r = await autocannon({ ...options, duration: SECONDS });
+    const { profile } = await cdp.send('Profiler.stop');
+    if (r.non2xx + r.errors) throw new Error(`${name}: ${r.non2xx + r.errors} failed requests`);
+    if (process.env.PROFILE_OUT) writeFileSync(join(process.env.PROFILE_OUT, `${name}.cpuprofile`), JSON.stringify(profile));
+    const { total, functions, packages } = selfTimes(profile);
+    const requests = r.requests.total;
+    console.log(`\n${name}: ${requests.toLocaleString('en')} requests in ${SECONDS} s; main thread sampled ${(total / 1000).toFixed(0)} ms (${(total / requests).toFixed(1)} µs a request; idle included below as "(idle)")\n`);
+    console.log('| function (self time) | µs/request | share |');
+    console.log('|---|---|---|');
+    for (const [fn, us] of functions) console.log(`| \`${fn}\` | ${(us / requests).toFixed(1)} | ${((100 * us) / total).toFixed(1)} % |`);
+    console.log('\n| package (self time) | µs/request | share |');
+    console.log('|---|---|---|');
+    for (const [pkg, us] of packages) console.log(`| ${pkg} | ${(us / requests).toFixed(1)} | ${((100 * us) / total).toFixed(1)} % |`);
+  }
+  cdp.close();
+} finally {
+  await server.stop();
+}
