@@ -3,10 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
-import { type DynamicModule, ValidationPipe } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { ValidationError } from 'class-validator';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installPassportRequestFields } from './access/credential-strategies.js';
@@ -17,14 +16,13 @@ import { installChallenges } from './auth/challenges.js';
 import { sessionChallenge } from './auth/strategies/session.strategy.js';
 import type { AppConfig } from './config/config.js';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter.js';
-import { MetricsService } from './metrics/metrics.service.js';
 import { answerClientError, answerFrameworkError } from './errors/client-error.js';
 import { registerCompression } from './common/http/compression.js';
 import { strictJsonBodyParser } from './common/http/strict-json.js';
 import { sendContinueOnFirstRead } from './common/http/expect-continue.js';
 import { isServerWideOptions } from './dav/dav-root.controller.js';
-import { DomainError } from './errors/domain-error.js';
-import { createLogger, PinoNestLogger, RedactingLogController } from './logging/logger.js';
+import { AppValidationPipe } from './errors/validation.pipe.js';
+import { createLogger, lazyChildLogger, PinoNestLogger, RedactingLogController } from './logging/logger.js';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi.js';
 import { AccountingHook } from './stats/accounting.hook.js';
 
@@ -45,6 +43,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     logController: new RedactingLogController(),
+    childLoggerFactory: lazyChildLogger as never,
     genReqId: () => randomUUID(),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
@@ -72,13 +71,16 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // `100 Continue` only once a handler reads the body, i.e. after the guards (expect-continue.ts).
   sendContinueOnFirstRead(fastify.server);
 
-  fastify.addHook('onRequest', async (req, reply) => {
+  // One synchronous onRequest hook for what every request needs (issue 18: each hook of its own,
+  // an async one above all, cost per request): its id, and its accounting (contract §7), before
+  // anything that could answer it. The metrics count requests from the accounting's sample.
+  const accounting = app.get(AccountingHook);
+  accounting.install(fastify);
+  fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    accounting.start(req, reply);
+    done();
   });
-  // Every request is accounted (contract §7), so before anything that could answer it.
-  app.get(AccountingHook).install(fastify);
-  // Requests by route and status for /metrics: an onResponse hook, installed before routes exist.
-  app.get(MetricsService).install(fastify);
   // Every 401 names the ways in: the route's challenges, or on a sign-in form the session's.
   installChallenges(fastify, sessionChallenge(config.basicRealm));
   // The fields Passport sets on the requests it authenticates, on every request from the start.
@@ -99,15 +101,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes }, strictJsonBodyParser);
 
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      exceptionFactory: (errors: ValidationError[]) =>
-        new DomainError('validation_failed', 'request is not valid', {}, errors.map((e) => ({ field: e.property, problems: Object.values(e.constraints ?? {}) }))),
-    }),
-  );
+  app.useGlobalPipes(new AppValidationPipe());
   app.enableShutdownHooks();
 
   setupSwaggerUi(app, buildOpenApiDocument(app));

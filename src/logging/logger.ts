@@ -56,8 +56,63 @@ export class RedactingLogController extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
+    const log = reply.log;
+    if (!(log as unknown as Logger).isLevelEnabled(error ? 'error' : 'info')) return;
     const line = { method: req.method, url: redactUrl(req.originalUrl ?? req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
-    if (error) reply.log.error({ ...line, err: error }, 'request errored');
-    else reply.log.info(line, 'request');
+    if (error) log.error({ ...line, err: error }, 'request errored');
+    else log.info(line, 'request');
   }
+}
+
+const CHILD = Symbol('child');
+
+/**
+ * A request's logger (Fastify's `req.log`), made a pino child (with the request id) only when a
+ * line is written: pino builds a child's bindings (serialised, with redaction) at once, which cost
+ * every request a few microseconds for a logger that mostly writes nothing (issue 18).
+ */
+class LazyRequestLogger {
+  private [CHILD]: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Record<string, unknown>,
+  ) {}
+
+  private get real(): Logger {
+    return (this[CHILD] ??= this.parent.child(this.bindings));
+  }
+  get level(): string {
+    return this.parent.level;
+  }
+  isLevelEnabled(level: string): boolean {
+    return this.parent.isLevelEnabled(level);
+  }
+  child(bindings: Record<string, unknown>, options?: object): Logger {
+    return this.real.child(bindings, options);
+  }
+  fatal(...args: unknown[]): void {
+    if (this.parent.isLevelEnabled('fatal')) (this.real.fatal as (...a: unknown[]) => void)(...args);
+  }
+  error(...args: unknown[]): void {
+    if (this.parent.isLevelEnabled('error')) (this.real.error as (...a: unknown[]) => void)(...args);
+  }
+  warn(...args: unknown[]): void {
+    if (this.parent.isLevelEnabled('warn')) (this.real.warn as (...a: unknown[]) => void)(...args);
+  }
+  info(...args: unknown[]): void {
+    if (this.parent.isLevelEnabled('info')) (this.real.info as (...a: unknown[]) => void)(...args);
+  }
+  debug(...args: unknown[]): void {
+    if (this.parent.isLevelEnabled('debug')) (this.real.debug as (...a: unknown[]) => void)(...args);
+  }
+  trace(...args: unknown[]): void {
+    if (this.parent.isLevelEnabled('trace')) (this.real.trace as (...a: unknown[]) => void)(...args);
+  }
+  silent(): void {}
+}
+
+/** Fastify's `childLoggerFactory`: request loggers that become pino children on first use. */
+export function lazyChildLogger(logger: Logger, bindings: Record<string, unknown>): Logger {
+  return new LazyRequestLogger(logger, bindings) as unknown as Logger;
 }

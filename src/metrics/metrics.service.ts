@@ -1,5 +1,4 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { VerificationCache } from '../auth/verification-cache.js';
 import { StatsService } from '../stats/stats.service.js';
@@ -15,9 +14,9 @@ const UNMATCHED_ROUTE = 'unmatched';
  * seen); prom-client turns them into its text format when scraped. Each app has its own
  * Registry, so two instances in one process (as in the tests) do not share counts.
  *
- * Sources: a Fastify onResponse hook (requests by route and status, throttled answers), the
- * StatsService observer (authentication outcomes as the access pipeline counts them; bytes in and out
- * per traffic area, from the accounting hook's socket counters), and the verification cache's
+ * Sources: the StatsService observer (requests by route and status and throttled answers, bytes
+ * in and out per traffic area, all from the accounting hook's sample; authentication outcomes as
+ * the access pipeline counts them), and the verification cache's
  * own hit and miss counters, read at scrape time.
  */
 @Injectable()
@@ -94,6 +93,13 @@ export class MetricsService implements OnModuleInit {
   onModuleInit(): void {
     this.stats.observe({
       request: (s) => {
+        // Requests by route and status, counted with the accounting's sample when the answer was
+        // sent in full (what an onResponse hook saw), instead of a hook of their own (issue 18).
+        if (s.answered) {
+          const route = s.route ?? UNMATCHED_ROUTE;
+          this.requests.add([s.method, route, STATUS_LABELS[s.status] ?? String(s.status)]);
+          if (s.status === 429) this.throttled.add([route]);
+        }
         if (s.bytesIn > 0) this.bytes.add([s.area, 'in'], s.bytesIn);
         if (s.bytesOut > 0) this.bytes.add([s.area, 'out'], s.bytesOut);
       },
@@ -101,18 +107,6 @@ export class MetricsService implements OnModuleInit {
         this.authOutcomes.add([method, outcome]);
         if (outcome === 'otp_replayed') this.otpReplays++;
       },
-    });
-  }
-
-  /** Installed by app.factory.ts before the app initialises, so it sees every route, 404s included. */
-  install(fastify: FastifyInstance): void {
-    fastify.addHook('onResponse', (req, reply, done) => {
-      const route = req.routeOptions.url ?? UNMATCHED_ROUTE;
-      const status = reply.statusCode;
-      const label = STATUS_LABELS[status] ?? String(status);
-      this.requests.add([req.method, route, label]);
-      if (status === 429) this.throttled.add([route]);
-      done();
     });
   }
 

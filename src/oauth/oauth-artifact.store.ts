@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { AdapterPayload } from 'oidc-provider';
-import type { DataSource, Repository } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { KeyRing, sha256Hex } from '../crypto/secrets.js';
 import { isUuid, parseSubject } from './core/subject.js';
-import { OAuthArtifact } from './oauth-artifact.entity.js';
+import type { OAuthArtifact } from './oauth-artifact.entity.js';
+import { OAuthSql } from './oauth-sql.js';
 
 /**
  * Models found by a secondary key (Session by uid, DeviceCode by user code): the provider needs
@@ -16,20 +17,45 @@ const KEEPS_ID = new Set(['Session', 'DeviceCode']);
 
 export type SecondaryKey = 'uid' | 'userCode';
 
+type Instant = string | number | null;
+
+interface StoredRow {
+  payload: string;
+  expires_at: Instant;
+  consumed_at: Instant;
+}
+
+const UPSERT = `INSERT INTO oauth_artifacts (model, id, grant_id, user_code, uid, client_id, account_id, sublogin_id, payload, consumed_at, expires_at, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
+  ON CONFLICT (model, id) DO UPDATE SET grant_id = excluded.grant_id, user_code = excluded.user_code, uid = excluded.uid, client_id = excluded.client_id,
+    account_id = excluded.account_id, sublogin_id = excluded.sublogin_id, payload = excluded.payload, expires_at = excluded.expires_at`;
+const FIND = 'SELECT payload, expires_at, consumed_at FROM oauth_artifacts WHERE model = ? AND id = ?';
+const FIND_BY: Record<SecondaryKey, string> = {
+  uid: 'SELECT payload, expires_at, consumed_at FROM oauth_artifacts WHERE model = ? AND uid = ? ORDER BY created_at DESC LIMIT 1',
+  userCode: 'SELECT payload, expires_at, consumed_at FROM oauth_artifacts WHERE model = ? AND user_code = ? ORDER BY created_at DESC LIMIT 1',
+};
+const CONSUME = 'UPDATE oauth_artifacts SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL';
+const GRANT_ID_OF = 'SELECT grant_id FROM oauth_artifacts WHERE model = ? AND id = ?';
+const DESTROY = 'DELETE FROM oauth_artifacts WHERE model = ? AND id = ?';
+const REVOKE_MODEL_OF_GRANT = 'DELETE FROM oauth_artifacts WHERE model = ? AND grant_id = ?';
+const REVOKE_GRANT = 'DELETE FROM oauth_artifacts WHERE grant_id = ?';
+const PRUNE = 'DELETE FROM oauth_artifacts WHERE expires_at < ?';
+
 /**
- * oidc-provider's persistence over TypeORM (one table, see OAuthArtifact): the operations its
- * Adapter needs, portable between SQLite and PostgreSQL. `consume` is one conditional UPDATE, so
- * of two concurrent uses of one refresh token or code (on any instances) exactly one wins.
+ * oidc-provider's persistence (one table, see OAuthArtifact): the operations its Adapter needs,
+ * each one fixed SQL statement (OAuthSql), portable between SQLite and PostgreSQL. `consume` is
+ * one conditional UPDATE, so of two concurrent uses of one refresh token or code (on any
+ * instances) exactly one wins.
  */
 @Injectable()
 export class OAuthArtifactStore {
-  private readonly repo: Repository<OAuthArtifact>;
+  private readonly sql: OAuthSql;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource() dataSource: DataSource,
     private readonly keys: KeyRing,
   ) {
-    this.repo = dataSource.getRepository(OAuthArtifact);
+    this.sql = new OAuthSql(dataSource);
   }
 
   /** The key an id is stored under. */
@@ -44,73 +70,63 @@ export class OAuthArtifactStore {
     // A Grant is the grant of itself: revoking a grant by id then takes the Grant row too.
     const grantId = model === 'Grant' ? id : typeof payload.grantId === 'string' ? payload.grantId : null;
     const subject = parseSubject(payload.accountId);
-    await this.dataSource
-      .createQueryBuilder()
-      .insert()
-      .into(OAuthArtifact)
-      .values({
-        model,
-        id: OAuthArtifactStore.hash(id),
-        grantId,
-        userCode: typeof payload.userCode === 'string' ? payload.userCode : null,
-        uid: typeof payload.uid === 'string' ? payload.uid : null,
-        clientId: isUuid(payload.clientId) ? payload.clientId : null,
-        accountId: subject?.accountId ?? null,
-        subloginId: subject?.subloginId ?? null,
-        payload: this.keys.secretBox.seal(JSON.stringify(stored)),
-        consumedAt: null,
-        expiresAt: typeof expiresIn === 'number' ? new Date(now + expiresIn * 1000) : null,
-        createdAt: new Date(now),
-      })
-      // Never `consumed_at` (a consumed code stays consumed) nor a grant's last use.
-      .orUpdate(['grant_id', 'user_code', 'uid', 'client_id', 'account_id', 'sublogin_id', 'payload', 'expires_at'], ['model', 'id'])
-      .execute();
+    // Never `consumed_at` on conflict (a consumed code stays consumed) nor a grant's last use.
+    await this.sql.runCommitted(UPSERT, [
+      model,
+      OAuthArtifactStore.hash(id),
+      grantId,
+      typeof payload.userCode === 'string' ? payload.userCode : null,
+      typeof payload.uid === 'string' ? payload.uid : null,
+      isUuid(payload.clientId) ? payload.clientId : null,
+      subject?.accountId ?? null,
+      subject?.subloginId ?? null,
+      this.keys.secretBox.seal(JSON.stringify(stored)),
+      typeof expiresIn === 'number' ? now + expiresIn * 1000 : null,
+      now,
+    ]);
   }
 
   async find(model: string, id: string): Promise<AdapterPayload | undefined> {
-    const row = await this.repo.findOneBy({ model, id: OAuthArtifactStore.hash(id) });
-    return row ? this.payloadOf(row, id) : undefined;
+    const row = await this.sql.get<StoredRow>(FIND, [model, OAuthArtifactStore.hash(id)]);
+    return row ? this.open(row, id) : undefined;
   }
 
   async findBy(model: string, key: SecondaryKey, value: string): Promise<AdapterPayload | undefined> {
-    const rows = await this.repo.find({ where: { model, [key]: value }, order: { createdAt: 'DESC' }, take: 1 });
-    return rows[0] ? this.payloadOf(rows[0], undefined) : undefined;
+    const row = await this.sql.get<StoredRow>(FIND_BY[key], [model, value]);
+    return row ? this.open(row, undefined) : undefined;
   }
 
   /** Marks the artifact used; false when it was already used (or is gone): the caller lost a race. */
   async consume(model: string, id: string): Promise<boolean> {
-    const res = await this.dataSource
-      .createQueryBuilder()
-      .update(OAuthArtifact)
-      .set({ consumedAt: new Date() })
-      .where('model = :model AND id = :id AND consumed_at IS NULL', { model, id: OAuthArtifactStore.hash(id) })
-      .execute();
-    return (res.affected ?? 0) > 0;
+    return (await this.sql.runCommitted(CONSUME, [Date.now(), model, OAuthArtifactStore.hash(id)])) > 0;
   }
 
   async grantIdOf(model: string, id: string): Promise<string | null> {
-    const row = await this.repo.findOne({ where: { model, id: OAuthArtifactStore.hash(id) }, select: { grantId: true, model: true, id: true } });
-    return row?.grantId ?? null;
+    const row = await this.sql.get<{ grant_id: string | null }>(GRANT_ID_OF, [model, OAuthArtifactStore.hash(id)]);
+    return row?.grant_id ?? null;
   }
 
   async destroy(model: string, id: string): Promise<void> {
-    await this.repo.delete({ model, id: OAuthArtifactStore.hash(id) });
+    await this.sql.run(DESTROY, [model, OAuthArtifactStore.hash(id)]);
   }
 
   /** One model's artifacts of a grant (the provider revokes model by model). */
   async revokeByGrantId(model: string, grantId: string): Promise<void> {
-    await this.repo.delete({ model, grantId });
+    await this.sql.run(REVOKE_MODEL_OF_GRANT, [model, grantId]);
   }
 
   /** Everything of a grant, the Grant itself included. */
   async revokeGrant(grantId: string): Promise<void> {
-    await this.repo.delete({ grantId });
+    await this.sql.run(REVOKE_GRANT, [grantId]);
   }
 
   /** Deletes what has expired; returns how many rows. */
   async prune(now = new Date()): Promise<number> {
-    const res = await this.dataSource.createQueryBuilder().delete().from(OAuthArtifact).where('expires_at < :now', { now: now.getTime() }).execute();
-    return res.affected ?? 0;
+    return this.sql.run(PRUNE, [now.getTime()]);
+  }
+
+  private open(row: StoredRow, id: string | undefined): AdapterPayload | undefined {
+    return this.payloadOf({ payload: row.payload, expiresAt: instant(row.expires_at), consumedAt: instant(row.consumed_at) }, id);
   }
 
   /** Opens a payload: the id comes back, a use shows as `consumed`. */
@@ -123,4 +139,8 @@ export class OAuthArtifactStore {
     if (row.consumedAt) payload.consumed = Math.floor(row.consumedAt.getTime() / 1000);
     return payload;
   }
+}
+
+function instant(v: Instant): Date | null {
+  return v === null ? null : new Date(Number(v));
 }

@@ -1,19 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { AdapterPayload } from 'oidc-provider';
 import type { DataSource } from 'typeorm';
+import { Account } from '../accounts/account.entity.js';
+import { ApiKeyCache } from '../api-keys/api-key-cache.js';
 import { Application } from '../api-keys/application.entity.js';
 import { ApplicationsService } from '../api-keys/applications.service.js';
 import { keysUsable } from '../api-keys/core/application-lifecycle.js';
 import { type AuditOrigin, AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/app-config.token.js';
 import { constantTimeEqual, KeyRing } from '../crypto/secrets.js';
 import { DomainError } from '../errors/domain-error.js';
+import { CredentialEvents } from '../shared-state/credential-events.js';
+import { TaggedCache } from '../shared-state/tagged-cache.js';
 import { isUuid } from './core/subject.js';
 import { OAuthClientSecret } from './oauth-client-secret.entity.js';
 
 export const CLIENT_SECRET_HMAC_PURPOSE = 'oauth-client-secret';
+const MAX_CLIENTS = 10_000;
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** A client secret in the clear, shown once. */
@@ -24,10 +31,15 @@ export interface IssuedClientSecret {
   createdAt: Date;
 }
 
+/** A client's metadata, or null for "no such usable client". */
+type Known = AdapterPayload | null;
+
 /**
- * OAuth clients are the approved applications (contract §4.3, §4.4), read from the applications
- * table on every look-up, so approving, rejecting or revoking an application applies to the
- * very next authorization, token or introspection request.
+ * OAuth clients are the approved applications (contract §4.3, §4.4). A look-up is remembered
+ * (TaggedCache, the rule of the other credential caches): every change to the application
+ * (review, keys, blocks, its client secret) or to its developer's account is announced to every
+ * instance, which drops the entry, so approving, rejecting or revoking an application, or
+ * replacing its secret, applies to the very next authorization, token or introspection request.
  *
  * - client_id = the application's id; redirect URIs are the registered ones, matched exactly.
  * - An application without a client secret is a public client (`none`); one whose developer
@@ -37,16 +49,39 @@ export interface IssuedClientSecret {
  *   match on any port, RFC 8252 §7.3); otherwise a web client.
  */
 @Injectable()
-export class OAuthClients {
+export class OAuthClients implements OnModuleInit {
+  private readonly cache: TaggedCache<Known>;
+
   constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly keys: KeyRing,
     private readonly applications: ApplicationsService,
     private readonly audit: AuditService,
-  ) {}
+    private readonly apiKeys: ApiKeyCache,
+    private readonly credentialEvents: CredentialEvents,
+  ) {
+    // Fails closed while broadcasts may go unheard (see TaggedCache).
+    this.cache = new TaggedCache(config.verifyCacheTtlSeconds * 1000, MAX_CLIENTS, credentialEvents);
+  }
+
+  onModuleInit(): void {
+    this.apiKeys.onApplicationChange((applicationId) => this.cache.dropTag(`app:${applicationId}`));
+    // A deleted developer account takes its applications with it (ON DELETE CASCADE).
+    this.credentialEvents.onChange((login) => this.cache.dropTag(`owner:${login}`));
+  }
 
   async metadata(clientId: string): Promise<AdapterPayload | undefined> {
     if (!isUuid(clientId)) return undefined;
+    const cached = this.cache.get(clientId);
+    if (cached !== undefined) return cached ?? undefined;
+    const generation = this.cache.generation();
+    const { metadata, ownerLogin } = await this.load(clientId);
+    this.cache.set(clientId, metadata, [`app:${clientId}`, ...(ownerLogin === null ? [] : [`owner:${ownerLogin}`])], generation);
+    return metadata ?? undefined;
+  }
+
+  private async load(clientId: string): Promise<{ metadata: Known; ownerLogin: string | null }> {
     const row = await this.dataSource
       .createQueryBuilder()
       .select('a.id', 'id')
@@ -55,14 +90,17 @@ export class OAuthClients {
       .addSelect('a.homepage', 'homepage')
       .addSelect('a.redirect_uris', 'redirect_uris')
       .addSelect('s.secret_hash', 'secret_hash')
+      .addSelect('o.login', 'owner_login')
       .from(Application, 'a')
+      .innerJoin(Account, 'o', 'o.id = a.owner_account_id')
       .leftJoin(OAuthClientSecret, 's', 's.application_id = a.id')
       .where('a.id = :id', { id: clientId })
-      .getRawOne<{ id: string; name: string; status: Application['status']; homepage: string | null; redirect_uris: string; secret_hash: string | null }>();
-    if (!row || !keysUsable(row.status)) return undefined;
+      .getRawOne<{ id: string; name: string; status: Application['status']; homepage: string | null; redirect_uris: string; secret_hash: string | null; owner_login: string }>();
+    if (!row) return { metadata: null, ownerLogin: null };
+    if (!keysUsable(row.status)) return { metadata: null, ownerLogin: row.owner_login };
     const redirectUris = parseUris(row.redirect_uris);
     const web = redirectUris.every((u) => u.startsWith('https:') || u.startsWith('http:'));
-    return {
+    const metadata: AdapterPayload = {
       client_id: row.id,
       client_name: row.name,
       ...(row.homepage ? { client_uri: row.homepage } : {}),
@@ -75,6 +113,7 @@ export class OAuthClients {
           { token_endpoint_auth_method: 'client_secret_basic', client_secret: row.secret_hash }
         : { token_endpoint_auth_method: 'none' }),
     };
+    return { metadata, ownerLogin: row.owner_login };
   }
 
   /** Constant-time comparison of a presented secret with the stored keyed hash. */
@@ -105,6 +144,8 @@ export class OAuthClients {
       .values(record)
       .orUpdate(['secret_hash', 'last4', 'created_at'], ['application_id'])
       .execute();
+    // The old secret stops working at once, on every instance (cached client metadata).
+    await this.apiKeys.announce(app.id);
     this.record('apps.oauth_secret.issue', developer, app, origin, { last4: record.last4 });
     return { clientId: app.id, clientSecret, last4: record.last4, createdAt: record.createdAt };
   }
@@ -113,6 +154,7 @@ export class OAuthClients {
   async deleteSecret(developer: Principal, applicationId: string, origin: AuditOrigin): Promise<void> {
     const app = await this.applications.getOwn(developer.account.id, applicationId);
     const res = await this.dataSource.getRepository(OAuthClientSecret).delete({ applicationId: app.id });
+    await this.apiKeys.announce(app.id);
     if (res.affected) this.record('apps.oauth_secret.delete', developer, app, origin, {});
   }
 

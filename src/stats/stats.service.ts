@@ -34,6 +34,10 @@ export interface RequestSample {
   status: number;
   bytesIn: number;
   bytesOut: number;
+  /** The route pattern that matched (undefined: none), for the metrics. */
+  route?: string;
+  /** Whether the response was sent in full (not cut short by the client going away). */
+  answered?: boolean;
 }
 
 export type Granularity = 'hour' | 'day';

@@ -505,6 +505,23 @@ describe('OAuth 2 authorization server and Bearer tokens', () => {
       // Another developer cannot touch it.
       expect((await alice.post(`/api/apps/${conf.id}/oauth/secret`)).status).toBe(404);
     });
+
+    it('a new, replaced or deleted secret applies to the very next token request (client look-ups are remembered)', async () => {
+      const c = await oauthApplication(t, 'Rotating app');
+      const first = await tokens('file:read', ALICE, c); // a public client, looked up (and remembered)
+      const refresh = (rt: string, auth?: [string, string]) => oauthPost(t.url, '/oauth/token', { grant_type: 'refresh_token', refresh_token: rt, ...(auth ? {} : { client_id: c.id }) }, auth);
+      const secret1 = (await c.developer.post(`/api/apps/${c.id}/oauth/secret`)).body.clientSecret as string;
+      expect((await refresh(first.refresh_token)).body.error).toBe('invalid_client');
+      const r1 = await refresh(first.refresh_token, [c.id, secret1]);
+      expect(r1.status, JSON.stringify(r1.body)).toBe(200);
+      const secret2 = (await c.developer.post(`/api/apps/${c.id}/oauth/secret`)).body.clientSecret as string;
+      expect((await refresh(r1.body.refresh_token, [c.id, secret1])).body.error).toBe('invalid_client');
+      const r2 = await refresh(r1.body.refresh_token, [c.id, secret2]);
+      expect(r2.status, JSON.stringify(r2.body)).toBe(200);
+      expect((await c.developer.delete(`/api/apps/${c.id}/oauth/secret`)).status).toBe(204);
+      expect((await refresh(r2.body.refresh_token, [c.id, secret2])).body.error).toBe('invalid_client');
+      expect((await refresh(r2.body.refresh_token)).status).toBe(200);
+    });
   });
 
   it('keeps no token in the database: only hashes and sealed payloads', async () => {

@@ -48,6 +48,20 @@ const FILE_CONTENT_CODING = 'portcullisFileContentCoding';
  * Office documents, which are compressed already.
  */
 export function isCompressibleType(contentType: string): boolean {
+  // Asked twice for every answer (the plugin, then afterCompression), of a handful of distinct
+  // header values: remembered, bounded (issue 18).
+  let known = compressibleTypes.get(contentType);
+  if (known === undefined) {
+    known = decideCompressible(contentType);
+    if (compressibleTypes.size >= 256) compressibleTypes.clear();
+    compressibleTypes.set(contentType, known);
+  }
+  return known;
+}
+
+const compressibleTypes = new Map<string, boolean>();
+
+function decideCompressible(contentType: string): boolean {
   const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
   if (type === 'text/event-stream') return false;
   if (type.startsWith('text/')) return true;

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { fastValidation, onlyKeys, plainLength } from '../../errors/validation.pipe.js';
 import { FIELDS_PATTERN, FILE_FIELDS } from '../core/file-view.js';
 
 // Path length is checked in bytes by the storage core (4096); this only bounds the work before it.
@@ -103,3 +104,49 @@ export class TransferResultDto {
   @ApiProperty({ type: FileEntryDto }) entry: FileEntryDto;
   @ApiProperty({ description: 'True when an existing target was replaced' }) replaced: boolean;
 }
+
+// Compiled checks of the query DTOs (AppValidationPipe): what they accept, class-validator would
+// too, to the same instance; anything else goes through class-validator (src/errors/validation.pipe.ts).
+const PATH_KEYS = ['path'] as const;
+const INFO_KEYS = ['path', 'fields'] as const;
+const LIST_KEYS = ['path', 'recursive', 'fields', 'filter_full_name'] as const;
+const isPath = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_PATH_CHARS;
+const isFields = (v: unknown): v is string => typeof v === 'string' && FIELDS_PATTERN.test(v);
+
+fastValidation(PathQueryDto, (q) => {
+  if (!onlyKeys(q, PATH_KEYS) || !isPath(q.path)) return undefined;
+  const dto = new PathQueryDto();
+  dto.path = q.path;
+  return dto;
+});
+
+fastValidation(InfoQueryDto, (q) => {
+  if (!onlyKeys(q, INFO_KEYS) || !isPath(q.path) || (q.fields !== undefined && !isFields(q.fields))) return undefined;
+  const dto = new InfoQueryDto();
+  dto.path = q.path;
+  if (q.fields !== undefined) dto.fields = q.fields;
+  return dto;
+});
+
+fastValidation(ListQueryDto, (q) => {
+  if (!onlyKeys(q, LIST_KEYS)) return undefined;
+  const dto = new ListQueryDto();
+  if (q.path !== undefined) {
+    if (!isPath(q.path)) return undefined;
+    dto.path = q.path;
+  }
+  if (q.recursive !== undefined) {
+    const recursive = toBoolean({ value: q.recursive });
+    if (typeof recursive !== 'boolean') return undefined;
+    dto.recursive = recursive;
+  }
+  if (q.fields !== undefined) {
+    if (!isFields(q.fields)) return undefined;
+    dto.fields = q.fields;
+  }
+  if (q.filter_full_name !== undefined) {
+    if (typeof q.filter_full_name !== 'string' || !plainLength(q.filter_full_name, 1, 1024)) return undefined;
+    dto.filter_full_name = q.filter_full_name;
+  }
+  return dto;
+});
