@@ -33,6 +33,11 @@ export interface AreaLock extends DavLock {
  * lock on the area, which orders grants across instances. (SQLite serves one instance.)
  *
  * Expired rows of areas that see no new lock are removed by a sweep every few minutes.
+ *
+ * On SQLite, where this process is the only one that grants locks, an area found without live
+ * locks is remembered so until a grant or refresh here: most areas never hold a lock, and every
+ * write, PROPFIND and file API change asks (a query per request before). PostgreSQL, shared by
+ * instances, is always asked.
  */
 @Injectable()
 export class DavLockStore implements OnApplicationBootstrap, OnModuleDestroy {
@@ -46,6 +51,10 @@ export class DavLockStore implements OnApplicationBootstrap, OnModuleDestroy {
    * the client names none.
    */
   readonly timeouts: TimeoutOptions;
+  /** `account\0area` of areas without live locks (SQLite only, see above); bounded by clearing. */
+  private readonly knownEmpty = new Set<string>();
+  /** Counts grants and refreshes: a look-up that overlapped one does not mark its area empty. */
+  private changes = 0;
 
   constructor(
     @InjectRepository(DavLockRow) private readonly repo: Repository<DavLockRow>,
@@ -74,7 +83,23 @@ export class DavLockStore implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** The unexpired locks of an account's area. */
   async live(accountId: string, area: string, now: number = Date.now()): Promise<DavLock[]> {
-    return this.liveWith(this.repo.manager, accountId, area, now);
+    if (this.ds.options.type === 'postgres') return this.liveWith(this.repo.manager, accountId, area, now);
+    const key = `${accountId}\u0000${area}`;
+    if (this.knownEmpty.has(key)) return [];
+    const before = this.changes;
+    const locks = await this.liveWith(this.repo.manager, accountId, area, now);
+    if (locks.length === 0 && this.changes === before) {
+      if (this.knownEmpty.size >= 100_000) this.knownEmpty.clear();
+      this.knownEmpty.add(key);
+    }
+    return locks;
+  }
+
+  /** Before a lock may become live (a grant, a refresh of one that may have just expired). */
+  private changing(key?: string): void {
+    this.changes++;
+    if (key === undefined) this.knownEmpty.clear();
+    else this.knownEmpty.delete(key);
   }
 
   /**
@@ -93,7 +118,13 @@ export class DavLockStore implements OnApplicationBootstrap, OnModuleDestroy {
           .from(DavLockRow)
           .where('account_id = :accountId AND area = :area AND expires_at <= :now', { accountId, area, now })
           .execute();
-        await m.insert(DavLockRow, toRow(accountId, area, lock, now));
+        // Before and after: a look-up running meanwhile cannot mark the area empty.
+        this.changing(key);
+        try {
+          await m.insert(DavLockRow, toRow(accountId, area, lock, now));
+        } finally {
+          this.changing(key);
+        }
       };
       if (this.ds.options.type !== 'postgres') return work(this.repo.manager);
       return this.ds.transaction(async (m) => {
@@ -106,12 +137,17 @@ export class DavLockStore implements OnApplicationBootstrap, OnModuleDestroy {
   /** Moves the expiry of the given locks (a LOCK refresh, RFC 4918 §9.10.2). */
   async refresh(tokens: readonly string[], expiresAt: number): Promise<void> {
     if (tokens.length === 0) return;
-    await this.repo
-      .createQueryBuilder()
-      .update(DavLockRow)
-      .set({ expiresAt: new Date(expiresAt) })
-      .where('token IN (:...tokens)', { tokens })
-      .execute();
+    this.changing();
+    try {
+      await this.repo
+        .createQueryBuilder()
+        .update(DavLockRow)
+        .set({ expiresAt: new Date(expiresAt) })
+        .where('token IN (:...tokens)', { tokens })
+        .execute();
+    } finally {
+      this.changing();
+    }
   }
 
   async remove(token: string): Promise<void> {

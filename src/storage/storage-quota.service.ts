@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
-import { AccountsService } from '../accounts/accounts.service.js';
+import { Account } from '../accounts/account.entity.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import type { AppConfig } from '../config/config.js';
 import { AccountQuotaRow, StorageUsageRow } from './storage-quota.entities.js';
@@ -69,7 +69,6 @@ export class StorageQuotaService {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly accounts: AccountsService,
   ) {
     this.root = path.resolve(config.storageDir);
     this.defaultQuotaBytes = config.storageQuotaBytes;
@@ -176,25 +175,25 @@ export class StorageQuotaService {
   }
 
   /**
-   * The account's quota and usage rows; undefined when the account does not exist. One query
-   * while a usage figure is kept (every check after the first): the row goes with its account
-   * (foreign key), so finding it says the account exists. Without one, the account is asked after.
+   * The account's quota and usage rows; undefined when the account does not exist. One query,
+   * from the account outwards, whether or not a usage figure or a quota is kept: every write
+   * checks it (three queries when no figure was kept, as without a quota).
    */
   private async read(accountId: string): Promise<LedgerRow | undefined> {
-    const kept = await this.dataSource
+    const row = await this.dataSource
       .createQueryBuilder()
-      .select('q.accountId', 'quotaAccount')
+      .select('a.id', 'accountId')
+      .addSelect('q.accountId', 'quotaAccount')
       .addSelect('q.quotaBytes', 'quotaBytes')
       .addSelect('u.bytes', 'usedBytes')
       .addSelect('u.measuredAt', 'measuredAt')
-      .from(StorageUsageRow, 'u')
-      .leftJoin(AccountQuotaRow, 'q', 'q.accountId = u.accountId')
-      .where('u.accountId = :accountId', { accountId })
-      .getRawOne<LedgerRow>();
-    if (kept) return kept;
-    const [quota, exists] = await Promise.all([this.dataSource.getRepository(AccountQuotaRow).findOneBy({ accountId }), this.accounts.exists(accountId)]);
-    if (!exists) return undefined;
-    return { quotaAccount: quota?.accountId ?? null, quotaBytes: quota?.quotaBytes ?? null, usedBytes: null, measuredAt: null };
+      .from(Account, 'a')
+      .leftJoin(AccountQuotaRow, 'q', 'q.accountId = a.id')
+      .leftJoin(StorageUsageRow, 'u', 'u.accountId = a.id')
+      .where('a.id = :accountId', { accountId })
+      .getRawOne<LedgerRow & { accountId: string }>();
+    if (!row) return undefined;
+    return { quotaAccount: row.quotaAccount ?? null, quotaBytes: row.quotaBytes ?? null, usedBytes: row.usedBytes ?? null, measuredAt: row.measuredAt ?? null };
   }
 
   private refreshIfStale(accountId: string, row: LedgerRow): void {

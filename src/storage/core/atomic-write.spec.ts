@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isTempName, removeStaleTempFiles, StorageLimitError, writeFileAtomic } from './atomic-write.js';
+import { isTempName, removeStaleTempFiles, SMALL_WRITE_BYTES, StorageLimitError, writeFileAtomic } from './atomic-write.js';
 import { normalizeUserPath, StoragePathError } from './storage-path.js';
 
 let dir: string;
@@ -47,6 +47,25 @@ describe('writeFileAtomic', () => {
     expect(await tempFilesIn(dir)).toEqual([]);
     expect(await writeFileAtomic(target, chunks('no ', 'hash'))).toEqual({ bytes: 7 });
     expect(await readFile(target, 'utf8')).toBe('no hash');
+  });
+
+  it('a small announced body is written in one piece once it has arrived; a body past its announced size still streams whole', async () => {
+    const small = Buffer.alloc(SMALL_WRITE_BYTES, 7);
+    // Nothing reaches the temp file before the body ends: the first chunk is held.
+    let tempAfterFirst: string | undefined;
+    async function* announced() {
+      yield small.subarray(0, 100);
+      const [temp] = await tempFilesIn(dir);
+      tempAfterFirst = await readFile(path.join(dir, temp!), 'utf8');
+      yield small.subarray(100);
+    }
+    expect(await writeFileAtomic(target, announced(), { expectedBytes: small.length, sha256: true })).toEqual({ bytes: small.length, sha256: createHash('sha256').update(small).digest('hex') });
+    expect(tempAfterFirst).toBe('');
+    expect((await readFile(target)).equals(small)).toBe(true);
+    const larger = Buffer.alloc(SMALL_WRITE_BYTES * 3 + 5, 3);
+    await writeFileAtomic(target, chunks(larger.subarray(0, 10), larger.subarray(10)), { expectedBytes: 10 });
+    expect((await readFile(target)).equals(larger)).toBe(true);
+    expect(await tempFilesIn(dir)).toEqual([]);
   });
 
   it('writes many small chunks in order across batches (and a Uint8Array that is a view)', async () => {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from './atomic-write.js';
-import { DigestJob } from './digest-worker.js';
+import { DigestJob, INLINE_DIGEST_BYTES } from './digest-worker.js';
 
 const hex = (name: string, data: Uint8Array) => createHash(name).update(data).digest('hex');
 
@@ -24,6 +24,22 @@ describe('DigestJob (digests on a worker thread)', () => {
       expect(digests).toEqual({ md5: hex('md5', data), sha1: hex('sha1', data), sha256: hex('sha256', data) });
     }
     expect(await new DigestJob(['sha1']).finish()).toEqual({ sha1: hex('sha1', new Uint8Array()) });
+  });
+
+  it('a body up to INLINE_DIGEST_BYTES is hashed without the worker, one past it on the worker, both right', async () => {
+    for (const size of [0, 4096, INLINE_DIGEST_BYTES, INLINE_DIGEST_BYTES + 1]) {
+      const data = randomBytes(size);
+      const job = new DigestJob(['md5', 'sha1']);
+      const chunk = Buffer.alloc(1000);
+      for (let at = 0; at < size; at += 1000) {
+        // The caller reuses its buffer: the job must have copied what it was given.
+        const n = data.copy(chunk, 0, at, Math.min(size, at + 1000));
+        const waited = job.update(chunk.subarray(0, n));
+        if (waited) await waited;
+        chunk.fill(0);
+      }
+      expect(await job.finish()).toEqual({ md5: hex('md5', data), sha1: hex('sha1', data) });
+    }
   });
 
   it('copies each chunk: the caller may reuse its buffer at once', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
 /** Digests a worker computes (node:crypto names). */
@@ -32,6 +33,13 @@ parentPort.on('message', (m) => {
   }
 });
 `;
+
+/**
+ * Bodies up to this size are hashed on the main thread when they end (~0.1 ms for MD5 + SHA-1 of
+ * 64 KiB): for a small upload, the worker's round trip and the 1 MiB buffer it takes cost more
+ * than the hashing (a 4 KiB PUT spent about a third of its CPU collecting those buffers).
+ */
+export const INLINE_DIGEST_BYTES = 64 * 1024;
 
 /** Bytes copied into one message to the worker. */
 const SEND_BYTES = 1024 * 1024;
@@ -79,36 +87,42 @@ function worker(): Shared {
 /**
  * Digests of a stream computed on a worker thread, so that the event loop only copies the
  * bytes (one memcpy) while another core hashes them: MD5 + SHA-1 on the main thread slowed large
- * WebDAV PUTs markedly (bench/README.md). `update` copies its
+ * WebDAV PUTs markedly (bench/README.md). A body of at most INLINE_DIGEST_BYTES never reaches the
+ * worker: it is hashed here when it ends. `update` copies its
  * chunk (the caller may reuse it) and returns a promise when the worker is more than 8 MiB behind,
  * which the caller awaits: memory stays bounded whatever the client's speed.
  */
 export class DigestJob {
   private readonly id = nextId++;
-  private readonly shared = worker();
-  private buffer = takeBuffer();
+  /** Null while the body is small enough to be hashed here (INLINE_DIGEST_BYTES); then the worker. */
+  private shared: Shared | null = null;
+  /** Copies of the chunks of a small body, hashed at `finish`. */
+  private held: Buffer[] | null = [];
+  private heldBytes = 0;
+  private buffer: Uint8Array<ArrayBuffer> | null = null;
   private filled = 0;
   private backlog = 0;
   private waiting: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private finishing: { resolve: (d: Partial<Record<DigestName, string>>) => void; reject: (err: Error) => void } | null = null;
   private error: Error | null = null;
 
-  constructor(names: readonly DigestName[]) {
-    if (this.shared.jobs.size === 0) this.shared.worker.ref();
-    this.shared.jobs.set(this.id, this);
-    this.shared.worker.postMessage({ id: this.id, start: names });
-  }
+  constructor(private readonly names: readonly DigestName[]) {}
 
   update(chunk: Uint8Array): Promise<void> | undefined {
     if (this.error) return Promise.reject(this.error);
-    let offset = 0;
-    while (offset < chunk.byteLength) {
-      const n = Math.min(chunk.byteLength - offset, SEND_BYTES - this.filled);
-      this.buffer.set(chunk.subarray(offset, offset + n), this.filled);
-      this.filled += n;
-      offset += n;
-      if (this.filled === SEND_BYTES) this.send();
+    if (this.held !== null) {
+      if (this.heldBytes + chunk.byteLength <= INLINE_DIGEST_BYTES) {
+        this.held.push(Buffer.from(chunk));
+        this.heldBytes += chunk.byteLength;
+        return undefined;
+      }
+      // Too large to hash here: the worker takes over, from the first byte.
+      const held = this.held;
+      this.held = null;
+      this.startWorker();
+      for (const c of held) this.copy(c);
     }
+    this.copy(chunk);
     if (this.backlog <= MAX_BACKLOG_BYTES) return undefined;
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
   }
@@ -116,16 +130,33 @@ export class DigestJob {
   /** The hex digests of everything passed to `update`. */
   finish(): Promise<Partial<Record<DigestName, string>>> {
     if (this.error) return Promise.reject(this.error);
+    if (this.held !== null) {
+      const held = this.held;
+      this.held = [];
+      return Promise.resolve(
+        Object.fromEntries(
+          this.names.map((name) => {
+            const h = createHash(name);
+            for (const c of held) h.update(c);
+            return [name, h.digest('hex')];
+          }),
+        ),
+      );
+    }
     this.send();
+    // The last buffer's bytes went as a copy (or there were none): it waits for the next job.
+    if (spare.length < MAX_SPARE) spare.push(this.buffer!.buffer);
+    this.buffer = null;
     return new Promise((resolve, reject) => {
       this.finishing = { resolve, reject };
-      this.shared.worker.postMessage({ id: this.id, end: true });
+      this.shared!.worker.postMessage({ id: this.id, end: true });
     });
   }
 
   /** Drops the job (the upload failed); no promise of it settles afterwards. */
   abort(): void {
-    if (this.forget()) this.shared.worker.postMessage({ id: this.id, abort: true });
+    if (this.held !== null) this.held = [];
+    else if (this.forget()) this.shared!.worker.postMessage({ id: this.id, abort: true });
   }
 
   /** @internal the worker's answers */
@@ -152,10 +183,32 @@ export class DigestJob {
     }
   }
 
+  private startWorker(): void {
+    const shared = worker();
+    this.shared = shared;
+    this.buffer = takeBuffer();
+    if (shared.jobs.size === 0) shared.worker.ref();
+    shared.jobs.set(this.id, this);
+    shared.worker.postMessage({ id: this.id, start: this.names });
+  }
+
+  /** Copies `chunk` into the buffers sent to the worker. */
+  private copy(chunk: Uint8Array): void {
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      const n = Math.min(chunk.byteLength - offset, SEND_BYTES - this.filled);
+      this.buffer!.set(chunk.subarray(offset, offset + n), this.filled);
+      this.filled += n;
+      offset += n;
+      if (this.filled === SEND_BYTES) this.send();
+    }
+  }
+
   /** Removes the job; the worker no longer keeps the process alive once none is left. */
   private forget(): boolean {
-    if (!this.shared.jobs.delete(this.id)) return false;
-    if (this.shared.jobs.size === 0) this.shared.worker.unref();
+    const shared = this.shared;
+    if (shared === null || !shared.jobs.delete(this.id)) return false;
+    if (shared.jobs.size === 0) shared.worker.unref();
     return true;
   }
 
@@ -163,8 +216,9 @@ export class DigestJob {
     if (this.filled === 0) return;
     // Transferred, not copied again: the full buffer, or the filled part of the last one.
     const full = this.filled === SEND_BYTES;
-    const bytes = full ? this.buffer.buffer : this.buffer.buffer.slice(0, this.filled);
-    this.shared.worker.postMessage({ id: this.id, bytes }, [bytes]);
+    const buffer = this.buffer!;
+    const bytes = full ? buffer.buffer : buffer.buffer.slice(0, this.filled);
+    this.shared!.worker.postMessage({ id: this.id, bytes }, [bytes]);
     this.backlog += this.filled;
     this.filled = 0;
     if (full) this.buffer = takeBuffer();
