@@ -8,7 +8,7 @@ import { CredentialRefused } from '../auth/verification.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { DomainError } from '../errors/domain-error.js';
-import { AddressAllowList } from '../metrics/core/address-allow.js';
+import { AddressAllowList } from '../common/address-allow.js';
 import type { CredentialAttempt } from './auth-outcome.js';
 import { CachedCredentials } from './cached-credentials.js';
 import { missingCredentials } from './challenges.js';

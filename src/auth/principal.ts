@@ -1,4 +1,5 @@
 import type { AccountRole } from '../accounts/account.entity.js';
+import type { CredentialLimits } from '../common/credential-limits.js';
 
 export type AuthMethod = 'basic' | 'bearer' | 'otp' | 'session';
 
@@ -13,6 +14,12 @@ export interface Principal {
   application: { id: string; name: string } | null;
   /** OAuth scopes of a token; null for credentials that carry the user's full rights. */
   scopes: string[] | null;
+  /**
+   * Expiry and address ranges of the credentials the request came through (a scoped app password,
+   * a sublogin, the sublogin that granted a token): checked on every request, cached or not,
+   * by the access pipeline (contract §4.7). Absent or empty: no limits.
+   */
+  limits?: readonly CredentialLimits[];
   /** For session requests: the session's id (hash), for logout. */
   sessionId?: string;
 }

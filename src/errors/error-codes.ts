@@ -27,6 +27,8 @@ export const ERROR_STATUS = {
   otp_too_long: 401,
   otp_replayed: 401,
   invalid_token: 401,
+  // A scoped credential (app password, sublogin, API key, signed link) past its expiry.
+  credential_expired: 401,
   // 403
   forbidden: 403,
   csrf_failed: 403,
@@ -41,6 +43,12 @@ export const ERROR_STATUS = {
   // grant, or the target sublogin holds, a right the actor lacks; or a sublogin acting on itself.
   sublogin_escalation: 403,
   sublogin_self: 403,
+  // A credential's own limits (contract §4.7): the client's address is outside its ranges; the
+  // request is outside its rules or its link's method and path; the link was revoked or used up.
+  address_not_allowed: 403,
+  outside_scope: 403,
+  link_revoked: 403,
+  link_used: 403,
   // 404, 405, 409, 411, 412, 413, 415, 416, 429
   not_found: 404,
   method_not_allowed: 405,

@@ -1,12 +1,12 @@
 import { BlockList, isIP } from 'node:net';
-import { parseAddressRange } from '../../common/address-range.js';
+import { parseAddressRange } from './address-range.js';
 
 /** An IPv4 client seen on a dual-stack socket (`::ffff:127.0.0.1`) is that IPv4 address. */
 function unmapped(ip: string): string {
   return ip.toLowerCase().startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
 }
 
-/** Addresses and CIDR ranges a client address is checked against (METRICS_ALLOW). */
+/** Addresses and CIDR ranges a client address is checked against: METRICS_ALLOW, a credential's allowed ranges. */
 export class AddressAllowList {
   private readonly list = new BlockList();
   readonly empty: boolean;

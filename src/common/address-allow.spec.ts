@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddressRange } from '../../common/address-range.js';
+import { parseAddressRange } from './address-range.js';
 import { AddressAllowList } from './address-allow.js';
 
 describe('AddressAllowList', () => {
