@@ -5,12 +5,15 @@
 //   dav-get-4k    WebDAV GET of a 4 KiB file with Basic (cached)
 //   dav-put-4k    WebDAV PUT of 4 KiB over one file with Basic (cached)
 //   whoami-open   GET /bench/whoami (unguarded), for reference
+//   download-1k-key  GET /api/file/download of a 1 KiB file with Basic (cached) + API key
+//   link-get-1k      the same file through a signed link (GET /link/{token})
 // PROFILE_SECONDS (10) of autocannon with BENCH_CONNECTIONS (16); PROFILE_TOP (10) rows;
 // PROFILE_OUT=<dir> also writes each .cpuprofile (Chrome DevTools opens them).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startServer } from './server-process.mjs';
+import { setupTarget } from './setup.mjs';
 
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -28,7 +31,23 @@ const WORKLOADS = {
   },
   'dav-put-4k': { path: '/dav/profile-put.bin', method: 'PUT', headers: { authorization: basic }, body: Buffer.alloc(4096, 'y') },
   'whoami-open': { path: '/bench/whoami' },
+  // Issue 20: a 1 KiB file by Basic + API key, and the same file by a signed link.
+  'download-1k-key': { path: '/api/file/download?path=%2Fprofile-1k.txt', headers: { authorization: basic }, prepare: (url, w) => prepareSmall(url, w, false) },
+  'link-get-1k': { path: '', prepare: (url, w) => prepareSmall(url, w, true) },
 };
+
+/** The 1 KiB file, the application's key (sent by the Basic workload) and, for the link workload, its path. */
+async function prepareSmall(url, w, link) {
+  const res = await fetch(`${url}/dav/profile-1k.txt`, { method: 'PUT', headers: { authorization: basic }, body: Buffer.alloc(1024, 'x') });
+  if (!res.ok) throw new Error(`PUT: ${res.status}`);
+  keyed ??= await setupTarget(url);
+  w.headers = link ? {} : { ...w.headers, 'x-api-key': keyed.apiKey };
+  if (!link) return;
+  const made = await fetch(`${url}/api/file/links`, { method: 'POST', headers: { authorization: basic, 'x-api-key': keyed.apiKey, 'content-type': 'application/json' }, body: JSON.stringify({ method: 'GET', path: '/profile-1k.txt', expiresIn: 86_400 }) });
+  if (made.status !== 201) throw new Error(`link: ${made.status} ${await made.text()}`);
+  w.path = `/link/${(await made.json()).token}`;
+}
+let keyed;
 
 /** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
 async function inspector(port) {
@@ -93,7 +112,7 @@ try {
   for (const name of chosen) {
     const w = WORKLOADS[name];
     if (!w) throw new Error(`unknown workload ${name}; one of ${Object.keys(WORKLOADS).join(', ')}`);
-    await w.prepare?.(server.url);
+    await w.prepare?.(server.url, w);
     const options = { url: server.url + w.path, headers: w.headers, connections: CONNECTIONS, ...(w.method ? { method: w.method, body: w.body } : {}) };
     await autocannon({ ...options, duration: 2 }); // warm-up
     await cdp.send('Profiler.start');

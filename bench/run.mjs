@@ -30,6 +30,8 @@ const basic = `Basic ${Buffer.from('bench:bench-password').toString('base64')}`;
 const subloginWithKey = (target) => ({ authorization: `Basic ${Buffer.from(target.sublogin.join(':')).toString('base64')}`, 'x-api-key': target.apiKey });
 /** Files in the folder the 50-entry listing lists. */
 const LIST_ENTRIES = 50;
+/** Bytes of the file the two download scenarios fetch. */
+const SMALL_FILE = 1024;
 
 /** CPU time (user + system, µs) the server process has used so far, from /proc (Linux). */
 function cpuMicros(pid) {
@@ -74,6 +76,12 @@ async function setupPortcullis(server, needs) {
   for (let i = 0; i < count; i++) grants.push(await obtainTokens({ base: server.url, adminPassword: 'bench-operator-password', login: 'bench', password: 'bench-password', scope: 'file:read' }));
   target.bearer = grants.pop();
   target.grantSets = inSets(grants);
+  // Issue 20: one small file, fetched by Basic + key and by a signed link (unlimited uses, a day).
+  const small = await fetch(`${server.url}/api/file/upload?path=%2Fsmall.txt`, { method: 'PUT', headers: owner, body: 'x'.repeat(SMALL_FILE) });
+  if (!small.ok) throw new Error(`upload: ${small.status} ${await small.text()}`);
+  const link = await fetch(`${server.url}/api/file/links`, { method: 'POST', headers: { ...owner, 'content-type': 'application/json' }, body: JSON.stringify({ method: 'GET', path: '/small.txt', expiresIn: 86_400 }) });
+  if (link.status !== 201) throw new Error(`signed link: ${link.status} ${await link.text()}`);
+  target.linkToken = (await link.json()).token;
   return target;
 }
 
@@ -98,6 +106,12 @@ const OIDC_PEER = {
   server: 'oidc-provider',
   path: '/oauth/token',
   refreshChains: true,
+};
+const BASIC_DOWNLOAD = {
+  name: `Portcullis, Basic + API key: GET /api/file/download?path=/small.txt (${SMALL_FILE} B)`,
+  server: 'portcullis',
+  path: '/api/file/download?path=%2Fsmall.txt',
+  headers: (target) => ({ authorization: basic, 'x-api-key': target.apiKey }),
 };
 const scenarios = [
   CEILING,
@@ -133,6 +147,16 @@ const scenarios = [
     server: 'portcullis',
     path: '/api/whoami',
     headers: (target) => ({ authorization: `Bearer ${target.bearer.access_token}`, 'x-api-key': target.bearer.api_key }),
+  },
+  BASIC_DOWNLOAD,
+  {
+    // Issue 20: the same file through a signed link (no password, no key; the link's row read and
+    // its use counted on every request, its creator's rights checked again).
+    name: `Portcullis, signed link: GET /link/{token} of the same file`,
+    server: 'portcullis',
+    path: (target) => `/link/${target.linkToken}`,
+    vs: BASIC_DOWNLOAD,
+    vsLabel: 'Basic + key download',
   },
   OIDC_PEER,
   {
@@ -182,7 +206,8 @@ async function load(s, duration, run) {
   if (s.refreshChains) ({ method, headers, ...hooks } = refreshHooks(target.grantSets[run]));
   const requests = hooks.setupRequest || hooks.onResponse ? [hooks] : undefined;
   const cpuBefore = cpuMicros(server.pid);
-  const r = await autocannon({ url: server.url + s.path, headers, requests, connections: CONNECTIONS, duration, ...(method ? { method } : {}) });
+  const path = typeof s.path === 'function' ? s.path(target) : s.path;
+  const r = await autocannon({ url: server.url + path, headers, requests, connections: CONNECTIONS, duration, ...(method ? { method } : {}) });
   const cpu = cpuMicros(server.pid) - cpuBefore;
   const bad = r.non2xx + r.errors + r.timeouts;
   if (bad > 0) throw new Error(`${s.name}: ${bad} failed requests`);
@@ -237,7 +262,7 @@ for (const s of chosen) {
   // autocannon's latencies have a resolution of 1 ms: below that, both sides count as 1 ms.
   const p99Ratio = median(rs.map((r, i) => Math.max(r.p99, 1) / Math.max(ceiling[i].p99, 1)));
   let target = s.target ?? '';
-  if (s.vs && results.has(s.vs)) target = `÷ oidc-provider **${fmt(median(perRound(s, s.vs)))}**; ${target}`;
+  if (s.vs && results.has(s.vs)) target = `÷ ${s.vsLabel ?? 'oidc-provider'} **${fmt(median(perRound(s, s.vs)))}**; ${target}`;
   console.log(
     `| ${s.name} | ${int(median(rates(s)))} | **${fmt(median(ratios))}** | ${fmt(Math.min(...ratios))}–${fmt(Math.max(...ratios))} | ${fmt(median(perRound(s, GATEWAY)))} | ${int(cpuPerRequest(s))} | ${fmt(cpuPerRequest(CEILING) / cpuPerRequest(s))} | ${median(rs.map((r) => r.p50))} / ${median(rs.map((r) => r.p99))} | ${fmt(p99Ratio)} | ${target} |`,
   );

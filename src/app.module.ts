@@ -14,6 +14,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { DavModule } from './dav/dav.module.js';
 import { FilesModule } from './files/files.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LinksModule } from './links/links.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { MyAppsModule } from './mypage/my-apps.module.js';
 import { MyPageModule } from './mypage/mypage.module.js';
@@ -49,6 +50,7 @@ export class AppModule {
         SubloginsModule,
         StorageModule,
         FilesModule,
+        LinksModule,
         DavModule,
         OAuthModule,
         StatsModule,

@@ -7,6 +7,7 @@ import type { Principal } from '../auth/principal.js';
 import { DomainError } from '../errors/domain-error.js';
 import { AccessPipeline } from './access-pipeline.js';
 import type { CredentialAttempt } from './auth-outcome.js';
+import { LimitsStep } from './limits-step.js';
 import { PrincipalStep } from './principal-step.js';
 import type { RouteAccess } from './route-table.js';
 
@@ -23,18 +24,21 @@ function pipeline(attempt: CredentialAttempt, options: { keyed?: (p: Principal |
   const principals = { attach: vi.fn((...args: Parameters<PrincipalStep['attach']>) => (calls.push('principal'), realPrincipals.attach(...args))) };
   const apiKey = { check: vi.fn(async (_req: unknown, _policy: unknown, p: Principal | undefined) => (calls.push('api-key'), (options.keyed ?? ((x) => x))(p))) };
   const acl = { check: vi.fn(() => void calls.push('acl')) };
-  const run = new AccessPipeline(credential as never, outcome as never, principals as never, apiKey as never, acl as never);
+  const secondFactor = { check: vi.fn(async () => void calls.push('second-factor')) };
+  const realLimits = new LimitsStep();
+  const limits = { apply: vi.fn((...args: Parameters<LimitsStep['apply']>) => (calls.push('limits'), realLimits.apply(...args))) };
+  const run = new AccessPipeline(credential as never, limits as never, outcome as never, principals as never, secondFactor as never, apiKey as never, acl as never);
   return { run: (req: FastifyRequest, r: RouteAccess) => run.run(req, {} as ServerResponse, r), calls, outcome, apiKey, acl };
 }
 
 const request = () => ({ ip: '127.0.0.1', headers: {}, id: 'r1' }) as unknown as FastifyRequest;
 
 describe('AccessPipeline', () => {
-  it('runs credential → outcome → principal → API key → ACL, in this order', async () => {
+  it('runs credential → limits → outcome → principal → second factor → API key → ACL, in this order', async () => {
     const p = pipeline({ kind: 'authenticated', principal: alice, verification: {} });
     const req = request();
     await p.run(req, route());
-    expect(p.calls).toEqual(['credential', 'outcome', 'principal', 'api-key', 'acl']);
+    expect(p.calls).toEqual(['credential', 'limits', 'outcome', 'principal', 'second-factor', 'api-key', 'acl']);
     expect(p.outcome.record).toHaveBeenCalledTimes(1);
     expect(p.outcome.record).toHaveBeenCalledWith({ kind: 'authenticated', principal: alice, verification: {} }, expect.objectContaining({ ip: '127.0.0.1', requestId: 'r1' }));
     expect(p.apiKey.check).toHaveBeenCalledWith(req, 'required', alice);
@@ -45,14 +49,24 @@ describe('AccessPipeline', () => {
     const answer = new DomainError('invalid_credentials');
     const p = pipeline({ kind: 'refused', method: 'basic', error: answer, answer });
     await expect(p.run(request(), route())).rejects.toBe(answer);
-    expect(p.calls).toEqual(['credential', 'outcome']);
+    expect(p.calls).toEqual(['credential', 'limits', 'outcome']);
+  });
+
+  it('records a refusal by the credential\'s limits as such, then answers with it: the principal is not the request\'s', async () => {
+    const expired = { ...alice, limits: [{ expiresAt: Date.now() - 1, allowedRanges: null }] };
+    const p = pipeline({ kind: 'authenticated', principal: expired, verification: {} });
+    const req = request();
+    await expect(p.run(req, route())).rejects.toMatchObject({ code: 'credential_expired', status: 401 });
+    expect(p.calls).toEqual(['credential', 'limits', 'outcome']);
+    expect(p.outcome.record).toHaveBeenCalledWith(expect.objectContaining({ kind: 'limited', code: 'credential_expired', principal: expired }), expect.anything());
+    expect(req.principal).toBeUndefined();
   });
 
   it('answers a request without credentials after recording it', async () => {
     const answer = new DomainError('authentication_required');
     const p = pipeline({ kind: 'missing', answer });
     await expect(p.run(request(), route())).rejects.toBe(answer);
-    expect(p.calls).toEqual(['credential', 'outcome']);
+    expect(p.calls).toEqual(['credential', 'limits', 'outcome']);
   });
 
   it('gives the ACL step the principal with the application of a valid key, and the request too', async () => {
@@ -68,7 +82,7 @@ describe('AccessPipeline', () => {
     const p = pipeline({ kind: 'public' });
     const req = request();
     await p.run(req, route({ methods: [] }));
-    expect(p.calls).toEqual(['credential', 'api-key', 'acl']);
+    expect(p.calls).toEqual(['credential', 'limits', 'api-key', 'acl']);
     expect(p.acl.check).toHaveBeenCalledWith(req, spec, undefined);
     expect(req.principal).toBeUndefined();
   });

@@ -6,14 +6,19 @@ import { ApiKeyStep } from '../api-keys/api-key.step.js';
 import { requestMeta } from '../auth/request-meta.js';
 import { AuthOutcome } from './auth-outcome.js';
 import { CredentialStep } from './credential-step.js';
+import { LimitsStep } from './limits-step.js';
 import { PrincipalStep } from './principal-step.js';
 import type { RouteAccess } from './route-table.js';
+import { SecondFactorStep } from './second-factor-step.js';
 
 /**
  * Who may do what, decided for every request in this order, each step a class of its own:
  * 1. credential: the route's methods tried in order (verification cache, then the Passport
- *    strategy); the outcome — success, refusal, nothing presented — recorded once (AuthOutcome);
- * 2. principal: it becomes the request's, and operator routes refuse everyone else;
+ *    strategy), then the limits of the credential found (expiry, address ranges: LimitsStep, on
+ *    cached verifications too); the outcome — success, refusal, nothing presented — recorded once
+ *    (AuthOutcome);
+ * 2. principal: it becomes the request's, and operator routes refuse everyone else; a sensitive
+ *    action (`@RecentSecondFactor()`) by a session needs a second factor given within 10 minutes;
  * 3. API key: needed or checked per the route's policy, before the ACL, so a request without a
  *    valid key learns nothing of the ACL's decision; it may name the application;
  * 4. ACL: the handler's `@Acl` paths, for sublogins and scoped tokens.
@@ -23,22 +28,27 @@ import type { RouteAccess } from './route-table.js';
 export class AccessPipeline {
   constructor(
     private readonly credential: CredentialStep,
+    private readonly limits: LimitsStep,
     private readonly outcome: AuthOutcome,
     private readonly principals: PrincipalStep,
+    private readonly secondFactor: SecondFactorStep,
     private readonly apiKey: ApiKeyStep,
     private readonly acl: AclStep,
   ) {}
 
   async run(req: FastifyRequest, res: ServerResponse, route: RouteAccess): Promise<void> {
-    const attempt = await this.credential.authenticate(req, res, route);
+    const attempt = this.limits.apply(req, route, await this.credential.authenticate(req, res, route));
     // A route open to an address allow-list counts no authentication: its scrapes are no one's.
     if (attempt.kind !== 'public' && !route.auth.orFrom) {
       const recording = this.outcome.record(attempt, requestMeta(req));
       if (recording) await recording;
     }
-    if (attempt.kind === 'refused' || attempt.kind === 'missing') throw attempt.answer;
+    if (attempt.kind === 'refused' || attempt.kind === 'missing' || attempt.kind === 'limited') throw attempt.answer;
     const principal = attempt.kind === 'authenticated' ? attempt.principal : undefined;
-    if (principal) this.principals.attach(req, route, principal);
+    if (principal) {
+      this.principals.attach(req, route, principal);
+      await this.secondFactor.check(req, route);
+    }
 
     // With a valid key, the rest of the request acts through its application.
     const keyed = await this.apiKey.check(req, route.apiKey, principal);

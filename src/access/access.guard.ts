@@ -21,7 +21,8 @@ export class AccessGuard implements CanActivate {
     // The start-up check refuses undeclared routes, so this is a handler the table never saw.
     if (!route) throw new DomainError('forbidden', 'route declares no access policy');
     const http = ctx.switchToHttp();
-    await this.pipeline.run(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>().raw, route);
+    const req = http.getRequest<FastifyRequest>();
+    await this.pipeline.run(req, http.getResponse<FastifyReply>().raw, route);
     return true;
   }
 }

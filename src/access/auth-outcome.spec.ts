@@ -56,6 +56,32 @@ describe('AuthOutcome', () => {
     expect(r.stats.recordAuth).toHaveBeenCalledWith('basic', 'success', 'acc-alice');
   });
 
+  it('records a refusal by the credential\'s limits: counted and audited with its code (once a minute), still cached, no last use', () => {
+    const sub: Principal = { ...alice, sublogin: { id: 's1', login: 'alice-backup', name: 'backup' }, limits: [{ expiresAt: 1, allowedRanges: null }] };
+    const limited = (remember?: boolean): CredentialAttempt => ({
+      kind: 'limited',
+      principal: sub,
+      verification: {
+        audit: { type: 'auth.basic', login: 'alice-backup' },
+        ...(remember ? { remember: { cache: 'verification' as const, key: 'k', tags: ['alice-backup', 'alice'], generation: 1 } } : {}),
+        lastUse: { kind: 'sublogin', id: 's1' },
+      },
+      code: 'credential_expired',
+      answer: new DomainError('credential_expired'),
+    });
+    r.outcome.record(limited(true), meta);
+    r.outcome.record(limited(false), meta); // the next request, from the cache
+    expect(r.verified.set).toHaveBeenCalledTimes(1);
+    expect(r.verified.set).toHaveBeenCalledWith('k', sub, ['alice-backup', 'alice'], 1);
+    expect(r.stats.recordAuth.mock.calls).toEqual([
+      ['basic', 'credential_expired', 'acc-alice'],
+      ['basic', 'credential_expired', 'acc-alice'],
+    ]);
+    expect(r.audit.record).toHaveBeenCalledTimes(1);
+    expect(r.audit.record).toHaveBeenCalledWith(expect.objectContaining({ type: 'auth.basic', outcome: 'failure', login: 'alice-backup', code: 'credential_expired', accountId: 'acc-alice' }));
+    expect(r.lastUse.touch).not.toHaveBeenCalled();
+  });
+
   it('records a cache hit as a success and a last use only', () => {
     const bearer = { ...alice, method: 'bearer' as const };
     expect(r.outcome.record({ kind: 'authenticated', principal: bearer, verification: { lastUse: { kind: 'grant', id: 'g1' } } }, meta)).toBeUndefined();

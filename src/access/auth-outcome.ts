@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { LastUseService } from '../auth/last-use.service.js';
-import type { AuthMethod, Principal } from '../auth/principal.js';
+import { type AuthMethod, type Principal, principalLogin } from '../auth/principal.js';
 import type { RequestMeta } from '../auth/request-meta.js';
 import { type FailureRecord, ThrottleService } from '../auth/throttle.service.js';
 import { CredentialRefused, type RefusalAudit, type Verification } from '../auth/verification.js';
 import { VerificationCache } from '../auth/verification-cache.js';
+import type { LimitRefusal } from '../common/credential-limits.js';
 import { DomainError } from '../errors/domain-error.js';
 import { BearerTokens } from '../oauth/bearer-tokens.js';
 import { StatsService } from '../stats/stats.service.js';
@@ -18,9 +19,14 @@ export type CredentialAttempt =
   | { kind: 'authenticated'; principal: Principal; verification: Verification }
   /** `error` as the strategy (or the cache, the throttle…) raised it; `answer` is what the client is told. */
   | { kind: 'refused'; method: AuthMethod; error: unknown; answer: unknown }
-  | { kind: 'missing'; answer: unknown };
+  | { kind: 'missing'; answer: unknown }
+  /** The credential verified, but one of its limits (expiry, address ranges) refuses this request (LimitsStep). */
+  | { kind: 'limited'; principal: Principal; verification: Verification; code: LimitRefusal; answer: DomainError };
 
 const MINUTE_MS = 60_000;
+
+/** The audit type of a refusal by a credential's limits, per method. */
+const LIMIT_AUDIT: Readonly<Record<AuthMethod, string>> = { basic: 'auth.basic', otp: 'auth.otp', bearer: 'auth.bearer', session: 'auth.session', link: 'auth.link' };
 const MAX_TRACKED = 100_000;
 
 /**
@@ -56,6 +62,8 @@ export class AuthOutcome {
       case 'missing':
         this.stats.recordAuth('none', 'authentication_required');
         return;
+      case 'limited':
+        return this.limited(attempt.principal, attempt.verification, attempt.code, meta);
     }
   }
 
@@ -66,6 +74,22 @@ export class AuthOutcome {
     if (lastUse?.kind === 'grant') this.tokens.recordUse(lastUse.id, meta.ip);
     else if (lastUse) this.lastUse.touch(lastUse.kind, lastUse.id, meta.ip);
     this.stats.recordAuth(principal.method, 'success', principal.account.id);
+  }
+
+  /**
+   * A verified credential refused by its limits: counted and audited with the limit's code (once a
+   * minute per login and code: a client retrying from the wrong network is a line, not thousands),
+   * and still cached, so its next request is refused without argon2 (the limits are checked on
+   * every hit). Its last use is not recorded: it was not used.
+   */
+  private limited(principal: Principal, { remember }: Verification, code: LimitRefusal, meta: RequestMeta): void {
+    if (remember?.cache === 'verification') this.verified.set(remember.key, principal, remember.tags, remember.generation);
+    else if (remember?.cache === 'bearer') this.tokens.remember(principal, remember);
+    const login = principalLogin(principal);
+    if (this.due({ every: { minute: `limits:${principal.method}:${login}:${code}` } }, undefined)) {
+      this.audit.record({ type: LIMIT_AUDIT[principal.method], outcome: 'failure', login, accountId: principal.account.id, code, detail: { method: principal.method }, origin: meta });
+    }
+    this.stats.recordAuth(principal.method, code, principal.account.id);
   }
 
   private refused(method: AuthMethod, error: unknown, meta: RequestMeta): void | Promise<void> {
@@ -98,7 +122,7 @@ export class AuthOutcome {
     this.audit.record({ type: audit.type, outcome: 'failure', login: audit.login, accountId: audit.accountId, code: audit.code, detail, origin: meta });
   }
 
-  private due({ every }: RefusalAudit, failure: FailureRecord | undefined): boolean {
+  private due({ every }: Pick<RefusalAudit, 'every'>, failure: FailureRecord | undefined): boolean {
     if (every === 'refusal') return true;
     // A stale client retrying one old password is logged at its 1st, 2nd, 4th, 8th… attempt, not each.
     if (every === 'doubling') return !failure || (failure.repeats & (failure.repeats - 1)) === 0;

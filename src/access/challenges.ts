@@ -5,7 +5,7 @@ import { bearerChallenge } from '../oauth/bearer.strategy.js';
 
 /** The WWW-Authenticate challenge of each credential method (an OTP has none: it is a parameter). */
 export function methodChallenges(realm: string): Readonly<Record<AuthMethod, string | undefined>> {
-  return { basic: basicChallenge(realm), bearer: bearerChallenge(realm), otp: undefined, session: sessionChallenge(realm) };
+  return { basic: basicChallenge(realm), bearer: bearerChallenge(realm), otp: undefined, session: sessionChallenge(realm), link: undefined };
 }
 
 /** A route's challenges, in its methods' order (RFC 7235: a 401 tells every way in); undefined when none has one. */
@@ -15,10 +15,11 @@ export function challengesOf(methods: readonly AuthMethod[], challenges: Readonl
 
 /** Each method as a person would look for it: what a request without credentials is told. */
 const WAYS_IN: Readonly<Record<AuthMethod, string>> = {
-  basic: "HTTP Basic (a sublogin's own password as CUSTOMER-NAME, or the account's external application connection password from MyPage)",
+  basic: "HTTP Basic (a sublogin's own password as CUSTOMER-NAME, or one of the account's app passwords from MyPage)",
   bearer: 'an OAuth 2 Bearer token',
   otp: 'a one-time password (otp=LOGIN:EXPIRE:SALT:AUTH in the query or body)',
   session: 'a session (sign in at /sign-in, or POST /auth/login)',
+  link: 'a signed link (/link/TOKEN)',
 };
 
 export function missingCredentials(methods: readonly AuthMethod[]): string {

@@ -1,3 +1,5 @@
+import { LinkStrategy } from '../links/link.strategy.js';
+import type { LinksService } from '../links/links.service.js';
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import passport from 'passport';
@@ -32,6 +34,7 @@ function strategies() {
     new BearerStrategy(tokens as unknown as BearerTokens, loadConfig({})),
     new OtpStrategy(otpVerifier as unknown as OtpVerifier),
     new SessionStrategy(sessions as unknown as SessionsService),
+    new LinkStrategy({} as LinksService),
   );
   return { all, basicVerifier, otpVerifier, tokens, sessions };
 }

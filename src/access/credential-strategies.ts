@@ -8,6 +8,7 @@ import { BasicStrategy } from '../auth/strategies/basic.strategy.js';
 import { SessionStrategy } from '../auth/strategies/session.strategy.js';
 import type { Verification } from '../auth/verification.js';
 import { BearerStrategy } from '../oauth/bearer.strategy.js';
+import { LinkStrategy } from '../links/link.strategy.js';
 import { OtpStrategy } from '../otp/otp.strategy.js';
 
 /** A strategy's success: the principal, and Passport's `info` (what to record of it). */
@@ -28,8 +29,8 @@ const NOTHING_TO_RECORD: Verification = Object.freeze({});
 export class CredentialStrategies {
   private readonly passport = new passport.Authenticator();
 
-  constructor(basic: BasicStrategy, bearer: BearerStrategy, otp: OtpStrategy, session: SessionStrategy) {
-    const declared: Readonly<Record<AuthMethod, Strategy>> = { basic, bearer, otp, session };
+  constructor(basic: BasicStrategy, bearer: BearerStrategy, otp: OtpStrategy, session: SessionStrategy, link: LinkStrategy) {
+    const declared: Readonly<Record<AuthMethod, Strategy>> = { basic, bearer, otp, session, link };
     for (const [method, strategy] of Object.entries(declared)) this.passport.use(method, strategy);
   }
 

@@ -18,6 +18,15 @@ export class PrincipalStep {
     // scrape in, and the request is not accounted to them.
     if (!route.auth.orFrom) req.principal = principal;
     if (principal.method === 'otp') consumeOtp(req);
+    // A session still waiting for its second factor (or for enrolment) is taken only by the routes
+    // that complete it (contract §4.9).
+    const pending = principal.secondFactor?.pending;
+    if (pending && !route.secondFactor?.pendingAllowed.includes(pending)) {
+      const challenge: Record<string, string> = route.challenges ? { 'WWW-Authenticate': route.challenges } : {};
+      throw pending === 'enrolment'
+        ? new DomainError('second_factor_enrolment_required', 'this account must set up a second factor first: /mypage/two-factor', challenge)
+        : new DomainError('second_factor_required', 'give the second factor first: POST /auth/login/second-factor', challenge);
+    }
     if (route.auth.admin && principal.account.role !== 'admin') throw new DomainError('admin_required', 'operators only');
   }
 }

@@ -7,6 +7,8 @@ import { API_KEY_POLICY, type ApiKeyRequirement, AUTH_POLICY, type AuthPolicy } 
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { type MountedRoute, OAUTH_MOUNTED_ROUTES } from '../oauth/oauth-routes.js';
+import type { PendingStage } from '../two-factor/factors.js';
+import { PENDING_SESSION_ALLOWED, RECENT_SECOND_FACTOR } from '../two-factor/two-factor.decorators.js';
 import { challengesOf, methodChallenges } from './challenges.js';
 
 /** What the access pipeline needs to know of a route: its declarations, read once at start. */
@@ -20,6 +22,16 @@ export interface RouteAccess {
   readonly aclPerResource: AclClass | null;
   /** WWW-Authenticate of the route's methods, in their order; undefined on public routes. */
   readonly challenges: string | undefined;
+  /**
+   * `@RecentSecondFactor()` (a sensitive action) and `@PendingSessionAllowed()` (the stages of a
+   * pending session the route takes), contract §4.9. Absent: neither.
+   */
+  readonly secondFactor?: SecondFactorRule;
+}
+
+export interface SecondFactorRule {
+  readonly recent: boolean;
+  readonly pendingAllowed: readonly PendingStage[];
 }
 
 export interface RouteRow {
@@ -104,10 +116,14 @@ export class RouteTable implements OnModuleInit {
         const apiKey = this.reflector.getAllAndOverride<ApiKeyRequirement | undefined>(API_KEY_POLICY, [handler, metatype]) ?? null;
         const acl = this.reflector.get<AclSpec | undefined>(ACL_SPEC, handler) ?? null;
         const label = `${metatype.name}.${name}`;
-        const declared = auth ? { auth, apiKey, acl, aclPerResource, challenges: auth.methods.length ? challengesOf(auth.methods, this.challenges) : undefined } : null;
+        const secondFactor: SecondFactorRule = {
+          recent: this.reflector.get<boolean | undefined>(RECENT_SECOND_FACTOR, handler) ?? false,
+          pendingAllowed: this.reflector.get<PendingStage[] | undefined>(PENDING_SESSION_ALLOWED, handler) ?? [],
+        };
+        const declared = auth ? { auth, apiKey, acl, aclPerResource, challenges: auth.methods.length ? challengesOf(auth.methods, this.challenges) : undefined, secondFactor } : null;
         if (declared) handlers.set(handler, declared);
         else missing.push(label);
-        rows.push({ method: RequestMethod[requestMethod], path, handler: label, access: describe(auth, apiKey, acl, aclPerResource), apiKey, declared });
+        rows.push({ method: RequestMethod[requestMethod], path, handler: label, access: describe(auth, apiKey, acl, aclPerResource, secondFactor), apiKey, declared });
       }
       access.set(metatype, handlers);
     }
@@ -123,9 +139,11 @@ function normalize(p: string | string[] | undefined): string {
   return (first ?? '').replace(/^\/+|\/+$/g, '');
 }
 
-function describe(auth: AuthPolicy | undefined, apiKey: ApiKeyRequirement | null, acl: AclSpec | null, aclPerResource: AclClass | null): string {
+function describe(auth: AuthPolicy | undefined, apiKey: ApiKeyRequirement | null, acl: AclSpec | null, aclPerResource: AclClass | null, secondFactor?: SecondFactorRule): string {
   return [
     describeAuth(auth),
+    secondFactor?.pendingAllowed.length ? `pending:${secondFactor.pendingAllowed.join('|')}` : '',
+    secondFactor?.recent ? 'recent-2fa' : '',
     apiKey ? `api-key:${apiKey}` : '',
     acl ? `acl:/${acl.cls}/${acl.action}` : '',
     aclPerResource ? `acl:/${aclPerResource}/*:per-resource` : '',

@@ -215,5 +215,5 @@ export class AccountsService {
 }
 
 function newConnection(accountId: string, state: AppConnectionState, now: Date): AppConnection {
-  return { accountId, state, passwordHash: null, passwordBox: null, issuedAt: null, lastUsedAt: null, lastUsedIp: null, updatedAt: now };
+  return { accountId, state, issuedAt: null, lastUsedAt: null, lastUsedIp: null, updatedAt: now };
 }

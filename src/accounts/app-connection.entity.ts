@@ -3,7 +3,7 @@ import { InstantColumn } from '../database/columns.js';
 import { Account } from './account.entity.js';
 import type { AppConnectionState } from './core/app-connection.js';
 
-/** An account's external application connection (contract §4.2): which password Basic accepts. */
+/** An account's external application connection (contract §4.2): whether Basic takes the login password, none, or its app passwords. */
 @Entity('app_connections')
 export class AppConnection {
   @PrimaryColumn({ name: 'account_id', type: 'varchar', length: 36 })
@@ -16,17 +16,11 @@ export class AppConnection {
   @Column({ type: 'varchar', length: 16 })
   state: AppConnectionState;
 
-  /** argon2id of the issued password (state `issued`). */
-  @Column({ name: 'password_hash', type: 'varchar', length: 255, nullable: true })
-  passwordHash: string | null;
-
-  /** Secret-box copy of the issued password, for OTP verification. */
-  @Column({ name: 'password_box', type: 'text', nullable: true })
-  passwordBox: string | null;
-
+  /** When the connection last issued a password (enable, reissue); its passwords are app_passwords rows. */
   @InstantColumn({ name: 'issued_at', nullable: true })
   issuedAt: Date | null;
 
+  /** Last Basic/OTP use of the login password while `legacy` (app passwords record their own). */
   @InstantColumn({ name: 'last_used_at', nullable: true })
   lastUsedAt: Date | null;
 

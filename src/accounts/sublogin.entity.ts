@@ -1,6 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import type { CredentialLimits } from '../common/credential-limits.js';
 import { Account } from './account.entity.js';
-import { InstantColumn } from '../database/columns.js';
+import { AddressRangesColumn, InstantColumn } from '../database/columns.js';
 
 /** `^[a-z0-9][a-z0-9_.]{0,31}$`: the part after `customer-` in a sublogin's login (contract §3). */
 export const SUBLOGIN_NAME_PATTERN = /^[a-z0-9][a-z0-9_.]{0,31}$/;
@@ -57,4 +58,18 @@ export class Sublogin {
 
   @Column({ name: 'last_used_ip', type: 'varchar', length: 64, nullable: true })
   lastUsedIp: string | null;
+
+  /** After this instant the sublogin is refused (`credential_expired`, contract §4.7); null: no expiry. */
+  @InstantColumn({ name: 'expires_at', nullable: true })
+  expiresAt: Date | null;
+
+  /** Normalised CIDR ranges it may be used from (`address_not_allowed` elsewhere); null: any address. */
+  @AddressRangesColumn({ name: 'allowed_ranges' })
+  allowedRanges: string[] | null;
+}
+
+/** A sublogin's limits as the access pipeline checks them; undefined when it has none. */
+export function subloginLimits(s: Pick<Sublogin, 'expiresAt' | 'allowedRanges'>): CredentialLimits[] | undefined {
+  if (s.expiresAt === null && !s.allowedRanges?.length) return undefined;
+  return [{ expiresAt: s.expiresAt?.getTime() ?? null, allowedRanges: s.allowedRanges?.length ? s.allowedRanges : null }];
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { type Principal, principalLogin } from '../auth/principal.js';
+import { hasFullRights, type Principal, principalLogin } from '../auth/principal.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { DomainError } from '../errors/domain-error.js';
@@ -18,9 +18,11 @@ import { EVERY_MEMBER, type MemberAccess } from '../storage/storage.types.js';
  * - `account`: a full login, on its own resources: allowed everything (contract §6);
  * - `rule`: the sublogin's rule in `rule` decided;
  * - `no_rule`: a sublogin with no rule covering the path: denied by default;
- * - `scope`: the OAuth token's scopes do not cover the path (contract §4.4), whatever the ACL says.
+ * - `scope`: the OAuth token's scopes do not cover the path (contract §4.4), whatever the ACL says;
+ * - `app_password`: the rules of the app password the account authenticated with do not allow
+ *   the path (contract §4.2), answered `outside_scope`.
  */
-export type DecisionBasis = 'account' | 'rule' | 'no_rule' | 'scope';
+export type DecisionBasis = 'account' | 'rule' | 'no_rule' | 'scope' | 'app_password';
 
 export interface AccessDecision extends AclDecision {
   basis: DecisionBasis;
@@ -115,14 +117,17 @@ export class AclService {
    * otherwise the rules are resolved once, so each member is then decided without a promise.
    */
   memberAccess(principal: Principal, aclPathOf: AclPathOfMember): MemberAccess | Promise<MemberAccess> {
-    if (principal.sublogin === null && principal.scopes === null) return EVERY_MEMBER;
+    const appRules = appPasswordResolver(principal);
+    if (hasFullRights(principal)) return EVERY_MEMBER;
     const scopes = principal.scopes === null ? null : scopeResolver(principal.scopes);
     const refusal = (aclPath: string, basis: 'rule' | 'scope', rule: AclRule | null): DomainError => {
       if (basis === 'scope') return insufficientScopeError(aclPath, this.config.basicRealm);
+      // App passwords belong to accounts, never to sublogins: the rules here are the password's.
+      if (appRules !== null) return outsideScopeError(principal, aclPath);
       const by = rule ? `the rule "${rule.effect} ${rule.path}"` : 'no rule';
       return new DomainError('acl_denied', `access to ${aclPath} is denied: ${by} of ${principalLogin(principal)}${rule?.effect === 'deny' ? ' denies it' : ' allows it'}`, {}, { path: aclPath, rule });
     };
-    if (principal.sublogin === null) return new RuleMemberAccess(null, scopes, aclPathOf, refusal);
+    if (principal.sublogin === null) return new RuleMemberAccess(appRules, scopes, aclPathOf, refusal);
     const rules = this.resolverFor(principal.sublogin);
     if (rules instanceof Promise) return rules.then((r) => new RuleMemberAccess(r, scopes, aclPathOf, refusal));
     return new RuleMemberAccess(rules, scopes, aclPathOf, refusal);
@@ -131,11 +136,12 @@ export class AclService {
   private enforce(principal: Principal, canonicalPath: string, decision: AccessDecision): void {
     if (decision.allowed) return;
     if (decision.basis === 'scope') throw insufficientScopeError(canonicalPath, this.config.basicRealm);
+    if (decision.basis === 'app_password') throw outsideScopeError(principal, canonicalPath);
     throw new DomainError('acl_denied', `access to ${canonicalPath} is denied: no rule of ${principalLogin(principal)} allows it`);
   }
 
   private decideNow(principal: Principal, canonicalPath: string): AccessDecision | Promise<AccessDecision> {
-    if (principal.sublogin === null) return withScopes(principal, canonicalPath, { allowed: true, rule: null, path: canonicalPath, basis: 'account' });
+    if (principal.sublogin === null) return withScopes(principal, canonicalPath, withAppPassword(principal, canonicalPath));
     const resolver = this.resolverFor(principal.sublogin);
     if (resolver instanceof Promise) return resolver.then((r) => withScopes(principal, canonicalPath, ruleDecision(r, canonicalPath)));
     return withScopes(principal, canonicalPath, ruleDecision(resolver, canonicalPath));
@@ -226,6 +232,8 @@ export class AclService {
       const resolver = await this.resolverFor(principal.sublogin);
       rights = ruleRights(resolver.rules, resolver);
     }
+    const appRules = appPasswordResolver(principal);
+    if (appRules !== null) rights = bothRights(rights, ruleRights(appRules.rules, appRules));
     if (principal.scopes !== null) {
       const scopes = scopeResolver(principal.scopes);
       // Every path of the scope table: more than the token's scopes use, which only costs a few checks.
@@ -239,6 +247,43 @@ export class AclService {
 function ruleDecision(resolver: AclResolver, canonicalPath: string): AccessDecision {
   const decision = resolver.decide(canonicalPath);
   return { ...decision, basis: decision.rule ? 'rule' : 'no_rule' };
+}
+
+/**
+ * Resolvers of app passwords' rule sets, by the rules array a principal carries: a principal is
+ * kept by the verification caches, so its array, and the resolver built from it, live as long.
+ */
+const appPasswordResolvers = new WeakMap<object, AclResolver>();
+
+/** The resolver of the rules of the app password `principal` authenticated with; null when it has none (full rights). */
+function appPasswordResolver(principal: Principal): AclResolver | null {
+  const rules = principal.appPassword?.rules;
+  if (!rules) return null;
+  let resolver = appPasswordResolvers.get(rules);
+  if (resolver === undefined) {
+    try {
+      resolver = new AclResolver(rules);
+    } catch (err) {
+      if (!(err instanceof AclPathError)) throw err;
+      // Stored rules are canonical when written; one that no longer parses denies everything (as for sublogins).
+      resolver = new AclResolver([]);
+    }
+    appPasswordResolvers.set(rules, resolver);
+  }
+  return resolver;
+}
+
+/** A full login's decision: everything, unless the rules of the app password it used do not allow the path. */
+function withAppPassword(principal: Principal, canonicalPath: string): AccessDecision {
+  const rules = appPasswordResolver(principal);
+  if (rules === null) return { allowed: true, rule: null, path: canonicalPath, basis: 'account' };
+  const decision = rules.decide(canonicalPath);
+  return { ...decision, basis: decision.allowed ? 'rule' : 'app_password' };
+}
+
+/** `403 outside_scope`: the app password's rules do not allow the path (the account's would). */
+function outsideScopeError(principal: Principal, canonicalPath: string): DomainError {
+  return new DomainError('outside_scope', `access to ${canonicalPath} is outside the rules of the app password "${principal.appPassword?.name ?? ''}"`, {}, { path: canonicalPath });
 }
 
 /** The user's decision, unless the OAuth token's scopes do not cover the path (contract §4.4). */

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { Account } from '../accounts/account.entity.js';
+import type { CredentialLimits } from '../common/credential-limits.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { KeyRing } from '../crypto/secrets.js';
@@ -23,6 +24,8 @@ export interface KnownKey {
   blockedBy: ReadonlySet<string>;
   /** The developer's login: deleting that account deletes the application. */
   ownerLogin: string;
+  /** The limits the developer set on the key (contract §4.7); null: none. */
+  limits: CredentialLimits | null;
 }
 
 const CHANNEL = 'api-keys-changed';
@@ -83,6 +86,8 @@ export class ApiKeyCache implements OnModuleInit {
       .createQueryBuilder()
       .select('k.id', 'key_id')
       .addSelect('k.status', 'key_status')
+      .addSelect('k.expires_at', 'key_expires_at')
+      .addSelect('k.allowed_ranges', 'key_allowed_ranges')
       .addSelect('a.id', 'app_id')
       .addSelect('a.name', 'app_name')
       .addSelect('a.status', 'app_status')
@@ -93,7 +98,7 @@ export class ApiKeyCache implements OnModuleInit {
       .innerJoin(Account, 'o', 'o.id = a.owner_account_id')
       .leftJoin(ApiKeyBlock, 'b', 'b.application_id = a.id')
       .where('k.hash = :hash', { hash })
-      .getRawMany<{ key_id: string; key_status: ApiKeyStatus; app_id: string; app_name: string; app_status: ApplicationStatus; owner_login: string; blocked_by: string | null }>();
+      .getRawMany<{ key_id: string; key_status: ApiKeyStatus; key_expires_at: string | number | null; key_allowed_ranges: string | null; app_id: string; app_name: string; app_status: ApplicationStatus; owner_login: string; blocked_by: string | null }>();
     const first = rows[0];
     const key: KnownKey | null = first
       ? {
@@ -102,6 +107,10 @@ export class ApiKeyCache implements OnModuleInit {
           application: { id: first.app_id, name: first.app_name, status: first.app_status },
           blockedBy: new Set(rows.map((r) => r.blocked_by).filter((id): id is string => id !== null)),
           ownerLogin: first.owner_login,
+          limits:
+            first.key_expires_at !== null || first.key_allowed_ranges
+              ? { expiresAt: first.key_expires_at === null ? null : Number(first.key_expires_at), allowedRanges: first.key_allowed_ranges ? first.key_allowed_ranges.split(',') : null }
+              : null,
         }
       : null;
     const tags = key ? [`app:${key.application.id}`, `owner:${key.ownerLogin}`] : [];

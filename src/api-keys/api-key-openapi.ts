@@ -13,9 +13,9 @@ export const API_KEY_SCHEME_DESCRIPTION = [
 
 const NOTE: Record<ApiKeyRequirement, string> = {
   required:
-    '**API key required** with Basic, Bearer and OTP credentials (not with the session): missing → 401 `api_key_required`; not 32 upper-case hex digits, or differing values → 400 `api_key_malformed`; unknown, replaced or application not approved → 403 `api_key_invalid`; application blocked by this account → 403 `api_key_blocked`.',
+    '**API key required** with Basic, Bearer and OTP credentials (not with the session): missing → 401 `api_key_required`; not 32 upper-case hex digits, or differing values → 400 `api_key_malformed`; unknown, replaced or application not approved → 403 `api_key_invalid`; past the expiry its developer set → 401 `credential_expired`, outside its allowed address ranges → 403 `address_not_allowed`; application blocked by this account → 403 `api_key_blocked`.',
   optional:
-    '**API key optional**: checked when sent, and then names the application (400 `api_key_malformed`, 403 `api_key_invalid`, 403 `api_key_blocked`).',
+    '**API key optional**: checked when sent, and then names the application (400 `api_key_malformed`, 403 `api_key_invalid`, 401 `credential_expired`, 403 `address_not_allowed`, 403 `api_key_blocked`).',
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { InstantColumn } from '../database/columns.js';
+import { AddressRangesColumn, InstantColumn } from '../database/columns.js';
 import { Application } from './application.entity.js';
 
 export type ApiKeyStatus = 'active' | 'retired';
@@ -47,4 +47,12 @@ export class ApiKey {
 
   @Column({ name: 'last_used_ip', type: 'varchar', length: 64, nullable: true })
   lastUsedIp: string | null;
+
+  /** Set by the developer: after this instant the key is refused (`credential_expired`, contract §4.7); null: no expiry. */
+  @InstantColumn({ name: 'expires_at', nullable: true })
+  expiresAt: Date | null;
+
+  /** Set by the developer: normalised CIDR ranges the key may be used from; null: any address. */
+  @AddressRangesColumn({ name: 'allowed_ranges' })
+  allowedRanges: string[] | null;
 }

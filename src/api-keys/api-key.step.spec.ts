@@ -8,7 +8,7 @@ import { ApiKeyStep } from './api-key.step.js';
 
 const KEY = 'A'.repeat(32);
 const principal = (method: AuthMethod, application: Principal['application'] = null): Principal => ({ method, account: { id: 'acc1', login: 'alice', role: 'user' }, sublogin: null, application, scopes: null });
-const known = (over: Partial<KnownKey> = {}): KnownKey => ({ keyId: 'k1', keyStatus: 'active', application: { id: 'app1', name: 'Sync', status: 'approved' }, blockedBy: new Set(), ownerLogin: 'dev', ...over });
+const known = (over: Partial<KnownKey> = {}): KnownKey => ({ keyId: 'k1', keyStatus: 'active', application: { id: 'app1', name: 'Sync', status: 'approved' }, blockedBy: new Set(), ownerLogin: 'dev', limits: null, ...over });
 const request = (headers: Record<string, string> = {}) => ({ ip: '127.0.0.1', headers, raw: {}, id: 'r1', authChallenges: 'Basic realm="Portcullis"' }) as unknown as FastifyRequest;
 
 function step(key: KnownKey | null = known()) {
@@ -58,5 +58,23 @@ describe('ApiKeyStep', () => {
     // The verification cache's principal is shared between requests: never changed in place.
     expect(shared.application).toBeNull();
     expect(s.usage.used).toHaveBeenCalledWith(known(), shared, expect.objectContaining({ ip: '127.0.0.1' }));
+  });
+
+  it("refuses a recognised key outside its developer's limits: expiry first, then address, naming only the one that failed", async () => {
+    const expired = step(known({ limits: { expiresAt: Date.now() - 1, allowedRanges: ['10.0.0.0/8'] } }));
+    const err = await expired.step.check(request({ 'x-api-key': KEY }), 'required', principal('basic')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'credential_expired', status: 401 });
+    expect((err as { headers: Record<string, string> }).headers['WWW-Authenticate']).toContain('ApiKey realm=');
+    expect(expired.usage.refused).toHaveBeenCalledWith('credential_expired', principal('basic'), expect.anything(), expect.objectContaining({ applicationId: 'app1' }));
+    const outside = step(known({ limits: { expiresAt: Date.now() + 60_000, allowedRanges: ['10.0.0.0/8'] } }));
+    const refused = await outside.step.check(request({ 'x-api-key': KEY }), 'required', principal('basic')).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'address_not_allowed', status: 403 });
+    expect((refused as Error).message).not.toMatch(/expir|10\.0/);
+    expect(outside.usage.used).not.toHaveBeenCalled();
+    // Inside the limits, a session too (the key is checked wherever it is sent).
+    const inside = step(known({ limits: { expiresAt: Date.now() + 60_000, allowedRanges: ['127.0.0.0/8'] } }));
+    expect(await inside.step.check(request({ 'x-api-key': KEY }), 'optional', principal('session'))).toMatchObject({ application: { id: 'app1' } });
+    // An unknown key is api_key_invalid whatever limits other keys have: the key is recognised first.
+    await expect(step(null).step.check(request({ 'x-api-key': KEY }), 'required', principal('basic'))).rejects.toMatchObject({ code: 'api_key_invalid' });
   });
 });

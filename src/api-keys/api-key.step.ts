@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ApiKeyRequirement } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { requestMeta } from '../auth/request-meta.js';
+import { LIMIT_MESSAGES, limitRefusal } from '../common/credential-limits.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { KeyRing } from '../crypto/secrets.js';
@@ -19,7 +20,8 @@ export const API_KEY_MATRIX_PARAM = 'api_key';
 /**
  * The access pipeline's API-key step (contract §4.3), after the credential and before the ACL:
  * route policy (`@ApiKeyPolicy`) × the principal's method → the application, or 401
- * `api_key_required` / 400 `api_key_malformed` / 403 `api_key_invalid` / 403 `api_key_blocked`.
+ * `api_key_required` / 400 `api_key_malformed` / 403 `api_key_invalid` / 401 `credential_expired`
+ * and 403 `address_not_allowed` (the key's own limits) / 403 `api_key_blocked`.
  * Session requests need no key; Basic, Bearer and OTP do where required. Before the ACL, so a
  * request without a valid key learns nothing of the ACL's decision.
  *
@@ -78,6 +80,13 @@ export class ApiKeyStep {
     if (!key || key.keyStatus !== 'active' || !keysUsable(key.application.status)) {
       this.usage.refused('api_key_invalid', principal, requestMeta(req), { fingerprint: this.fingerprint(presented.key), ...(key ? { applicationId: key.application.id } : {}) });
       throw new DomainError('api_key_invalid', 'the API key is not valid (unknown, replaced, or its application is not approved)');
+    }
+    // The key is recognised: now its developer's limits (contract §4.7), expiry before address.
+    const limited = key.limits && limitRefusal(key.limits, Date.now(), req.ip);
+    if (limited) {
+      this.usage.refused(limited, principal, requestMeta(req), { fingerprint: this.fingerprint(presented.key), applicationId: key.application.id });
+      const headers: Record<string, string> = limited === 'credential_expired' ? { 'WWW-Authenticate': [req.authChallenges, this.keyChallenge].filter(Boolean).join(', ') } : {};
+      throw new DomainError(limited, LIMIT_MESSAGES[limited].replace('this credential', 'the API key'), headers);
     }
     if (key.blockedBy.has(principal.account.id)) {
       this.usage.refused('api_key_blocked', principal, requestMeta(req), { fingerprint: this.fingerprint(presented.key), applicationId: key.application.id });

@@ -6,6 +6,7 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import { type AuditOrigin, AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { KeyRing } from '../crypto/secrets.js';
+import { limitsAfter, type LimitsInput, parseLimitsInput } from '../common/credential-limits-input.js';
 import { DomainError } from '../errors/domain-error.js';
 import { ApiKeyCache } from './api-key-cache.js';
 import { ApiKey } from './api-key.entity.js';
@@ -137,7 +138,8 @@ export class ApplicationsService {
    * key approval made available). `rotate`: the active key is retired in the same transaction, so
    * it stops working at once (on every instance, within a second).
    */
-  async issueKey(developer: Principal, id: string, mode: 'first' | 'rotate', origin: AuditOrigin): Promise<IssuedKey> {
+  async issueKey(developer: Principal, id: string, mode: 'first' | 'rotate', origin: AuditOrigin, limitsInput: LimitsInput = {}): Promise<IssuedKey> {
+    const limits = parseLimitsInput(limitsInput);
     const app = await this.getOwn(developer.account.id, id);
     if (!keysUsable(app.status)) throw new DomainError('conflict', `the application is ${app.status}; keys are issued to approved applications only`);
     const key = generateApiKey();
@@ -152,6 +154,8 @@ export class ApplicationsService {
       retiredAt: null,
       lastUsedAt: null,
       lastUsedIp: null,
+      expiresAt: limits.expiresAt ?? null,
+      allowedRanges: limits.allowedRanges ?? null,
     });
     let retired: string | null = null;
     try {
@@ -161,6 +165,10 @@ export class ApplicationsService {
         if (current) {
           await m.update(ApiKey, { id: current.id, status: 'active' }, { status: 'retired', retiredAt: now });
           retired = current.last4;
+          // A rotated key keeps the limits the developer set, unless new ones are sent.
+          const kept = limitsAfter(current, limits);
+          record.expiresAt = kept.expiresAt === null ? null : new Date(kept.expiresAt);
+          record.allowedRanges = kept.allowedRanges ? [...kept.allowedRanges] : null;
         }
         // The partial unique index allows one active key per application: a concurrent issue loses here.
         await m.insert(ApiKey, record);
@@ -176,11 +184,42 @@ export class ApplicationsService {
       throw err;
     }
     await this.cache.announce(app.id);
-    this.record(mode === 'first' ? 'apps.key.issue' : 'apps.key.rotate', developer, app, origin, { keyId: record.id, last4: record.last4, ...(retired ? { retiredLast4: retired } : {}) });
+    this.record(mode === 'first' ? 'apps.key.issue' : 'apps.key.rotate', developer, app, origin, {
+      keyId: record.id,
+      last4: record.last4,
+      ...(retired ? { retiredLast4: retired } : {}),
+      ...keyLimitsDetail(record),
+    });
     return { key, record };
+  }
+
+  /**
+   * Changes the expiry or allowed ranges of the application's active key (absent fields stay).
+   * Announced like a rotation: every instance's key cache drops the application within a second.
+   */
+  async updateKeyLimits(developer: Principal, id: string, input: LimitsInput, origin: AuditOrigin): Promise<ApiKey> {
+    const limits = parseLimitsInput(input);
+    const app = await this.getOwn(developer.account.id, id);
+    const key = await this.keys.findOneBy({ applicationId: app.id, status: 'active' });
+    if (!key) throw new DomainError('conflict', 'the application has no active key; fetch or rotate one first');
+    const patch: Partial<ApiKey> = {};
+    if (limits.expiresAt !== undefined) patch.expiresAt = limits.expiresAt;
+    if (limits.allowedRanges !== undefined) patch.allowedRanges = limits.allowedRanges;
+    if (Object.keys(patch).length === 0) return key;
+    const res = await this.keys.update({ id: key.id, status: 'active' }, patch);
+    if (res.affected !== 1) throw new DomainError('conflict', 'the key was replaced meanwhile; reload and try again');
+    Object.assign(key, patch);
+    await this.cache.announce(app.id);
+    this.record('apps.key.limits', developer, app, origin, { keyId: key.id, last4: key.last4, ...keyLimitsDetail(key) });
+    return key;
   }
 
   private record(type: string, developer: Principal, app: Application, origin: AuditOrigin, extra: Record<string, unknown> = {}): void {
     this.audit.record({ type, outcome: 'info', login: developer.account.login, accountId: developer.account.id, detail: { applicationId: app.id, name: app.name, ...extra }, origin });
   }
+}
+
+/** A key's limits for its audit records. */
+function keyLimitsDetail(k: ApiKey): Record<string, unknown> {
+  return { expiresAt: k.expiresAt?.toISOString() ?? null, allowedRanges: k.allowedRanges };
 }

@@ -1,13 +1,17 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiConsumes, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
+import { DomainError } from '../errors/domain-error.js';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
+import { SecondFactors } from '../two-factor/second-factors.js';
+import { PendingSessionAllowed } from '../two-factor/two-factor.decorators.js';
 import { Auth, CurrentPrincipal, Public } from './auth.decorators.js';
-import { LoginDto, LoginResponseDto } from './dto/login.dto.js';
+import { LoginDto, LoginResponseDto, SecondFactorDto, SecondFactorResponseDto } from './dto/login.dto.js';
 import { LoginCsrfGuard } from './login-csrf.guard.js';
 import { LoginService } from './login.service.js';
+import { SecondFactorService } from './second-factor.service.js';
 import type { Principal } from './principal.js';
 import { requestMeta } from './request-meta.js';
 import { assertSecureTransport } from './tls-policy.js';
@@ -20,6 +24,8 @@ export class AuthController {
   constructor(
     private readonly login: LoginService,
     private readonly sessions: SessionsService,
+    private readonly secondFactor: SecondFactorService,
+    private readonly factors: SecondFactors,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -40,18 +46,49 @@ export class AuthController {
     assertSecureTransport(req, this.config);
     const meta = requestMeta(req);
     const account = await this.login.verifyLoginPassword(body.login, body.password, meta);
-    const { token, session, csrfToken } = await this.sessions.create(account, meta);
+    // With a second factor (or one to set up) the session is pending: it takes only the routes that complete it (contract §4.9).
+    const next = await this.secondFactor.afterPassword(account);
+    const { token, session, csrfToken } = await this.sessions.create(account, meta, { factors: ['password'], pending: next?.pending ?? null });
     const secure = req.protocol === 'https';
     const maxAge = this.config.sessionTtlSeconds;
     reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge });
     // Readable by the page's script, which echoes it in X-CSRF-Token (double submit).
     reply.setCookie(CSRF_COOKIE, csrfToken, { httpOnly: false, sameSite: 'lax', secure, path: '/', maxAge });
     if (body._signin !== undefined) clearSignInToken(reply); // used, as the sign-in page does
-    return { login: account.login, role: account.role, csrfToken, expiresAt: session.expiresAt.toISOString() };
+    const answer: LoginResponseDto = { login: account.login, role: account.role, csrfToken, expiresAt: session.expiresAt.toISOString() };
+    if (next?.pending === 'second_factor') return { ...answer, secondFactorRequired: true, methods: next.methods };
+    if (next?.pending === 'enrolment') return { ...answer, enrolmentRequired: true };
+    return answer;
+  }
+
+  @Post('login/second-factor')
+  @Auth('session')
+  @PendingSessionAllowed('second_factor')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Give the second factor: completes a pending sign-in, or re-verifies a session for sensitive actions',
+    description:
+      'A 6-digit TOTP code (accepted once within its window) or an unused recovery code (used up). A pending session (after `POST /auth/login` answered `secondFactorRequired`) becomes a complete one with the same cookie; a complete session records the fresh second factor, which sensitive actions need within 10 minutes (contract §4.9). Wrong codes are throttled like passwords (`429`). Needs the CSRF token.',
+  })
+  @ApiOkResponse({ type: SecondFactorResponseDto })
+  @ApiUnauthorizedResponse({ description: 'Wrong or already used code (`invalid_credentials`), or no session', type: ErrorResponseDto })
+  async giveSecondFactor(@Body() body: SecondFactorDto, @CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest): Promise<SecondFactorResponseDto> {
+    const meta = requestMeta(req);
+    const factor = await this.secondFactor.verifyCode(principal.account, body.code, meta);
+    const session = await this.sessions.addSecondFactor(principal.sessionId!, factor);
+    if (!session) throw new DomainError('session_expired', 'the session has ended; sign in again');
+    return {
+      login: principal.account.login,
+      factors: session.factors,
+      factor,
+      recoveryCodesLeft: await this.factors.recoveryCodesLeft(principal.account.id),
+      expiresAt: session.expiresAt.toISOString(),
+    };
   }
 
   @Post('logout')
   @Auth('session')
+  @PendingSessionAllowed('second_factor', 'enrolment')
   @HttpCode(204)
   @ApiOperation({ summary: 'End the session (needs the CSRF token)' })
   @ApiNoContentResponse()

@@ -36,6 +36,8 @@ const securityFor: Record<AuthMethod, () => MethodDecorator & ClassDecorator> = 
   bearer: () => ApiBearerAuth(SECURITY_SCHEMES.bearer),
   otp: () => ApiSecurity(SECURITY_SCHEMES.otp),
   session: () => ApiCookieAuth(SECURITY_SCHEMES.session),
+  // A signed link is its own credential, in the URL's path: no security scheme to send it with.
+  link: () => applyDecorators(),
 };
 
 /**

@@ -3,8 +3,12 @@ import type { Account } from '../accounts/account.entity.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import type { AppConnection } from '../accounts/app-connection.entity.js';
 import { AppConnectionService } from '../accounts/app-connection.service.js';
+import type { AppPassword } from '../accounts/app-password.entity.js';
+import { AppPasswordService } from '../accounts/app-password.service.js';
+import { appPasswordLimits, parseStoredRules } from '../accounts/core/app-password.js';
 import { basicPasswordKind } from '../accounts/core/app-connection.js';
 import { SubloginLookup } from '../accounts/sublogin-lookup.js';
+import { subloginLimits } from '../accounts/sublogin.entity.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { PasswordHasher } from '../crypto/password-hasher.js';
@@ -42,7 +46,7 @@ export interface BasicCredential {
  * takes, nothing about the login sent (an attacker learns nothing about which accounts exist).
  */
 const INVALID_BASIC =
-  "invalid login or password (Basic takes a sublogin's own password as CUSTOMER-NAME, or the account's external application connection password shown once in MyPage; the login password only for accounts imported as legacy)";
+  "invalid login or password (Basic takes a sublogin's own password as CUSTOMER-NAME, or one of the account's app passwords, each shown once in MyPage; the login password only for accounts imported as legacy)";
 
 /**
  * Verifies a Basic credential (contract §4.1–4.2): a sublogin with its own password, or an account
@@ -56,6 +60,7 @@ export class BasicVerifier {
   constructor(
     private readonly accounts: AccountsService,
     private readonly connections: AppConnectionService,
+    private readonly appPasswords: AppPasswordService,
     private readonly sublogins: SubloginLookup,
     private readonly hasher: PasswordHasher,
     private readonly cache: VerificationCache,
@@ -84,7 +89,8 @@ export class BasicVerifier {
     return {
       principal: result.principal,
       verification: {
-        audit: { type: 'auth.basic', login },
+        // Which app password, by name (never the secret): what the owner recognises in the log.
+        audit: { type: 'auth.basic', login, ...(result.principal.appPassword ? { detail: { appPassword: result.principal.appPassword.name } } : {}) },
         // Remembered under the header as sent, where the next request's cache look-up finds it.
         remember: { cache: 'verification', key: this.cache.key('basic', credential.header), tags: result.logins, generation },
         lastUse: basicLastUse(result.principal),
@@ -96,8 +102,11 @@ export class BasicVerifier {
     const account = await this.accounts.findByLogin(login);
     const connection = account ? await this.connections.find(account.id) : null;
     const kind = connection ? basicPasswordKind(connection.state) : null;
+    // `issued`: the app password whose look-up HMAC matches (one indexed query), its argon2id
+    // still verified; none found costs the same dummy verification as an unknown login.
     // `disabled` is checked against the login password, so only its owner learns why Basic fails.
-    const hash = kind === 'issued' ? connection!.passwordHash : account?.passwordHash;
+    const appPassword = kind === 'issued' ? await this.appPasswords.candidateFor(account!.id, password) : null;
+    const hash = kind === 'issued' ? appPassword?.passwordHash : account?.passwordHash;
     const ok = await this.hasher.verifyOrDummy(hash, password);
     if (!account || !ok || account.status !== 'active') return { code: 'invalid_credentials', owner: account && { id: account.id, login: account.login } };
     // Only the owner (who just proved the login password) learns why, and what to do.
@@ -105,10 +114,13 @@ export class BasicVerifier {
     // A legacy account's login password: an imported or older hash is replaced now (once), while
     // the plain password is at hand; it never leaves this check.
     if (kind === 'login') await this.accounts.rehashIfNeeded(account, password, true);
-    return {
-      principal: { method: 'basic', account: { id: account.id, login: account.login, role: account.role }, sublogin: null, application: null, scopes: null },
-      logins: [account.login],
-    };
+    const principal: Principal = { method: 'basic', account: { id: account.id, login: account.login, role: account.role }, sublogin: null, application: null, scopes: null };
+    if (appPassword) {
+      // A migrated password learns its look-up HMAC now that the plain password is at hand.
+      await this.appPasswords.rememberLookup(appPassword, password);
+      Object.assign(principal, appPasswordPrincipalParts(appPassword));
+    }
+    return { principal, logins: [account.login] };
   }
 
   /** Why Basic is off for this account, for its owner: a new account never enabled it, or it was disabled. */
@@ -134,13 +146,27 @@ export class BasicVerifier {
         sublogin: { id: sublogin.id, login: sublogin.login, name: sublogin.name },
         application: null,
         scopes: null,
+        // Checked on every request, cached or not, by the access pipeline's LimitsStep.
+        limits: subloginLimits(sublogin),
       },
       logins: [sublogin.login, customer.login],
     };
   }
 }
 
-/** The credential a Basic principal used: the sublogin's password, or the account's app connection. */
+/** The credential a Basic principal used: the sublogin's password, the account's app password, or its login password (legacy). */
 export function basicLastUse(principal: Principal): LastUse {
-  return principal.sublogin ? { kind: 'sublogin', id: principal.sublogin.id } : { kind: 'app-connection', id: principal.account.id };
+  if (principal.sublogin) return { kind: 'sublogin', id: principal.sublogin.id };
+  if (principal.appPassword) return { kind: 'app-password', id: principal.appPassword.id };
+  return { kind: 'app-connection', id: principal.account.id };
+}
+
+/**
+ * What a principal authenticated with this app password carries (Basic and OTP alike): which one
+ * it was, its rules for the ACL, and its limits for the access pipeline's limits step, which
+ * checks them on every request, from a cache or not (contract §4.7).
+ */
+export function appPasswordPrincipalParts(p: AppPassword): Pick<Principal, 'appPassword' | 'limits'> {
+  const limits = appPasswordLimits(p);
+  return { appPassword: { id: p.id, name: p.name, rules: parseStoredRules(p.rules) }, ...(limits ? { limits: [limits] } : {}) };
 }

@@ -2,13 +2,16 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { AppConnection } from '../accounts/app-connection.entity.js';
+import { AppPassword } from '../accounts/app-password.entity.js';
 import { Sublogin } from '../accounts/sublogin.entity.js';
 
-export type CredentialKind = 'app-connection' | 'sublogin';
+export type CredentialKind = 'app-connection' | 'app-password' | 'sublogin';
 
 /** The credentials that record their last use, and the entity property that identifies each. */
 const CREDENTIALS: Readonly<Record<CredentialKind, { entity: EntityTarget<ObjectLiteral>; key: string }>> = {
   'app-connection': { entity: AppConnection, key: 'accountId' },
+  // Shown in the app-password list (contract §4.2).
+  'app-password': { entity: AppPassword, key: 'id' },
   // Shown in the sublogin list (contract §4.1).
   sublogin: { entity: Sublogin, key: 'id' },
 };

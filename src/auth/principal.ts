@@ -1,7 +1,8 @@
 import type { AccountRole } from '../accounts/account.entity.js';
 import type { CredentialLimits } from '../common/credential-limits.js';
+import type { SessionSecondFactor } from '../two-factor/factors.js';
 
-export type AuthMethod = 'basic' | 'bearer' | 'otp' | 'session';
+export type AuthMethod = 'basic' | 'bearer' | 'otp' | 'session' | 'link';
 
 /** Who a request acts as. Every strategy produces this same shape (STYLE.md 3). */
 export interface Principal {
@@ -20,8 +21,24 @@ export interface Principal {
    * by the access pipeline (contract §4.7). Absent or empty: no limits.
    */
   limits?: readonly CredentialLimits[];
+  /**
+   * Set when an account authenticated with one of its app passwords (Basic, OTP): which one, for
+   * its last use, and its rule set (sublogin syntax, canonical; null: the account's full rights),
+   * which the ACL applies as one more limit, refusing with `outside_scope` (contract §4.2).
+   */
+  appPassword?: { id: string; name: string; rules: readonly { path: string; effect: 'allow' | 'deny' }[] | null };
   /** For session requests: the session's id (hash), for logout. */
   sessionId?: string;
+  /** For session requests: the factors given, when the last second factor was, and a pending stage (contract §4.9). */
+  secondFactor?: SessionSecondFactor;
+}
+
+/**
+ * Whether the principal acts with every right of its account (contract §6): a full login, not a
+ * sublogin, not a token's scopes, not an app password with rules. Anything else is decided by the ACL.
+ */
+export function hasFullRights(p: Principal): boolean {
+  return p.sublogin === null && p.scopes === null && !p.appPassword?.rules;
 }
 
 /** The login a principal authenticated as: the sublogin's when there is one. */

@@ -6,9 +6,12 @@ export interface LoginOwner {
   login: string;
 }
 
-/** A credential whose last use is recorded (contract §4.1): a sublogin, an account's app connection, an OAuth grant. */
+/**
+ * A credential whose last use is recorded (contract §4.1): a sublogin, an account's app password,
+ * its app connection (the login password while legacy), an OAuth grant.
+ */
 export interface LastUse {
-  kind: 'sublogin' | 'app-connection' | 'grant';
+  kind: 'sublogin' | 'app-password' | 'app-connection' | 'grant';
   id: string;
 }
 
@@ -21,7 +24,7 @@ export type Remember =
   | { cache: 'verification'; key: string; tags: readonly string[]; generation: number }
   | { cache: 'bearer'; hash: string; grantId: string; expiresAt: number; tags: readonly string[]; generation: number };
 
-export type AuthAuditType = 'auth.basic' | 'auth.otp' | 'auth.bearer';
+export type AuthAuditType = 'auth.basic' | 'auth.otp' | 'auth.bearer' | 'auth.link';
 
 /**
  * What a strategy says beside the principal (Passport's `info`): the facts the access pipeline's

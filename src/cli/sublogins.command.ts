@@ -10,7 +10,7 @@ export function subloginsCommand(base: CliBase): Command {
   withPaging(
     sublogins
       .command('list')
-      .description('List an account’s sublogins by name, with their number of rules (as the customer’s GET /api/sublogin/list)')
+      .description('List an account’s sublogins by name, with their number of rules, expiry and allowed addresses (as the customer’s GET /api/sublogin/list)')
       .requiredOption('--account <login>', 'the customer’s login')
   )
     .action(async (o: { account: string; limit: number; offset: number }, command: Command) => {
@@ -23,8 +23,16 @@ export function subloginsCommand(base: CliBase): Command {
         emit(run, page, () =>
           [
             table(
-              ['LOGIN', 'ENABLED', 'RULES', 'LAST USED', 'CREATED'],
-              page.items.map((s) => [s.login, s.enabled ? 'yes' : 'no', String(s.ruleCount), s.lastUsedAt ? `${s.lastUsedAt} ${s.lastUsedIp ?? ''}`.trim() : '-', s.createdAt]),
+              ['LOGIN', 'ENABLED', 'RULES', 'EXPIRES', 'FROM', 'LAST USED', 'CREATED'],
+              page.items.map((s) => [
+                s.login,
+                s.enabled ? 'yes' : 'no',
+                String(s.ruleCount),
+                s.expiresAt ?? '-',
+                s.allowedRanges?.join(',') ?? 'any',
+                s.lastUsedAt ? `${s.lastUsedAt} ${s.lastUsedIp ?? ''}`.trim() : '-',
+                s.createdAt,
+              ]),
             ),
             `${page.items.length} of ${total} sublogin${total === 1 ? '' : 's'} of ${account.login}`,
           ].join('\n'),

@@ -29,6 +29,7 @@ describe('limitRefusal', () => {
 describe('normalizeAddressRanges', () => {
   it('writes every entry as address/prefix, once', () => {
     expect(normalizeAddressRanges([' 192.0.2.7', '10.0.0.0/8', '10.0.0.0/8', '::1'])).toEqual({ ranges: ['192.0.2.7/32', '10.0.0.0/8', '::1/128'] });
+    expect(normalizeAddressRanges(['2001:DB8:0:0::/32', '2001:db8::/32'])).toEqual({ ranges: ['2001:db8::/32'] });
   });
 
   it.each(['', 'example.com', '10.0.0.0/33', '10.0.0.0/8/1', '::1/129', '10.0.0.0/-1'])('names %j as invalid', (entry) => {

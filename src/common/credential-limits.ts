@@ -50,8 +50,42 @@ export function normalizeAddressRanges(entries: readonly string[]): { ranges: st
   for (const entry of entries) {
     const range = parseAddressRange(entry);
     if (!range) return { invalid: entry };
-    out.add(`${range.address}/${range.prefix}`);
+    // IPv6 in its one canonical spelling (lower case, compressed), so `2001:DB8::/32` is stored once.
+    const address = range.family === 'ipv6' ? new URL(`http://[${range.address}]`).hostname.slice(1, -1) : range.address;
+    out.add(`${address}/${range.prefix}`);
   }
   if (out.size > MAX_ALLOWED_RANGES) return { invalid: `more than ${MAX_ALLOWED_RANGES} ranges` };
   return { ranges: [...out] };
 }
+
+/** Limits given that reach past a limited giver's: a later (or no) expiry, or a range outside its own (null: no ranges at all). */
+export type LimitExcess = { kind: 'expiry' } | { kind: 'range'; range: string | null };
+
+/**
+ * Whether limits a limited actor gives (to a sublogin it manages) stay within every one of its
+ * own: an expiry no later than each of its expiries, and, where it has ranges, each given range
+ * inside one of them. The first excess found, or null. A credential so given can never be used
+ * where or when its giver could not.
+ */
+export function limitsExcess(given: CredentialLimits, own: readonly CredentialLimits[]): LimitExcess | null {
+  for (const limit of own) {
+    if (limit.expiresAt !== null && (given.expiresAt === null || given.expiresAt > limit.expiresAt)) return { kind: 'expiry' };
+  }
+  for (const limit of own) {
+    if (!limit.allowedRanges?.length) continue;
+    if (!given.allowedRanges?.length) return { kind: 'range', range: null };
+    const outer = limit.allowedRanges.map(parseAddressRange);
+    for (const range of given.allowedRanges) {
+      const inner = parseAddressRange(range);
+      const inside = inner && outer.some((o) => o && o.family === inner.family && o.prefix <= inner.prefix && allowListOf([`${o.address}/${o.prefix}`]).allows(inner.address));
+      if (!inside) return { kind: 'range', range };
+    }
+  }
+  return null;
+}
+
+/** What a refused client is told: only the limit that failed (contract §4.7). */
+export const LIMIT_MESSAGES: Readonly<Record<LimitRefusal, string>> = {
+  credential_expired: 'this credential has expired',
+  address_not_allowed: 'this credential may not be used from your address',
+};

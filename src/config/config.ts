@@ -49,6 +49,10 @@ export interface AppConfig {
   metricsAllow: string[];
   /** Longest WebDAV lock (DAV_MAX_LOCK_TIMEOUT): `Timeout: Infinite`, longer requests and refreshes get this. */
   davMaxLockTimeoutSeconds: number;
+  /** REQUIRE_ADMIN_2FA: operator accounts must have a second factor (contract §4.9); they enrol right after their password. */
+  requireAdmin2fa: boolean;
+  /** REQUIRE_2FA: every account must have a second factor. */
+  require2fa: boolean;
 }
 
 /**
@@ -232,6 +236,8 @@ export function loadConfig(env: Env): AppConfig {
     logLevel,
     metricsAllow,
     davMaxLockTimeoutSeconds: int('DAV_MAX_LOCK_TIMEOUT', 3600, 1, 7 * 86_400),
+    requireAdmin2fa: bool('REQUIRE_ADMIN_2FA', false),
+    require2fa: bool('REQUIRE_2FA', false),
   };
 }
 

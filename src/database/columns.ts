@@ -12,3 +12,13 @@ const epochMs: ValueTransformer = {
 export function InstantColumn(options: Omit<ColumnOptions, 'type' | 'transformer'> = {}): PropertyDecorator {
   return Column({ ...options, type: 'bigint', transformer: epochMs });
 }
+
+/** A credential's allowed address ranges (normalised CIDR, which hold no comma) as one comma-separated text; null: any address. */
+const addressRanges: ValueTransformer = {
+  to: (value: readonly string[] | null | undefined) => (value == null ? value : value.length ? value.join(',') : null),
+  from: (value: string | null) => (value ? value.split(',') : null),
+};
+
+export function AddressRangesColumn(options: Omit<ColumnOptions, 'type' | 'transformer'> = {}): PropertyDecorator {
+  return Column({ ...options, type: 'text', nullable: true, transformer: addressRanges });
+}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AclService, toCanonicalRequestPath } from '../acl/acl.service.js';
-import type { Principal } from '../auth/principal.js';
+import { hasFullRights, type Principal } from '../auth/principal.js';
 import type { MemberAccess } from '../storage/storage.types.js';
 import type { DavMount } from './dav-mount.js';
 
@@ -23,9 +23,9 @@ export type DavAction = 'read' | 'write' | 'delete';
 export class DavAccess {
   constructor(private readonly acl: AclService) {}
 
-  /** Full logins act on their own resources without rules; only sublogins and tokens are decided. */
+  /** Full logins act on their own resources without rules; only sublogins, tokens and app passwords with rules are decided. */
   private isLimited(principal: Principal): boolean {
-    return principal.sublogin !== null || principal.scopes !== null;
+    return !hasFullRights(principal);
   }
 
   /**

@@ -16,6 +16,8 @@ export const ERROR_STATUS = {
   acl_rule_invalid: 400,
   // WebDAV PUT with OC-Checksum: the bytes received do not match it (nothing was stored).
   checksum_mismatch: 400,
+  // A passkey registration the server could not verify (challenge, origin, RP id, attestation); nothing stored.
+  passkey_refused: 400,
   // 401
   authentication_required: 401,
   invalid_credentials: 401,
@@ -29,6 +31,10 @@ export const ERROR_STATUS = {
   invalid_token: 401,
   // A scoped credential (app password, sublogin, API key, signed link) past its expiry.
   credential_expired: 401,
+  // A session that has its password but not yet its second factor (contract §4.9): only the
+  // second-factor routes take it; one that must enrol first takes only the enrolment routes.
+  second_factor_required: 401,
+  second_factor_enrolment_required: 401,
   // 403
   forbidden: 403,
   csrf_failed: 403,
@@ -49,6 +55,8 @@ export const ERROR_STATUS = {
   outside_scope: 403,
   link_revoked: 403,
   link_used: 403,
+  // A sensitive action (contract §4.9) from a session whose last second factor is older than 10 minutes.
+  recent_second_factor_required: 403,
   // 404, 405, 409, 411, 412, 413, 415, 416, 429
   not_found: 404,
   method_not_allowed: 405,

@@ -8,6 +8,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { requestMeta } from '../auth/request-meta.js';
+import { RecentSecondFactor } from '../two-factor/two-factor.decorators.js';
 import { AppConnectionDto, ChangePasswordDto, MeDto, SecurityDto, type StaleClientDto } from './dto/me.dto.js';
 import { staleClients } from './security-view.js';
 
@@ -38,6 +39,7 @@ export class MeController {
   }
 
   @Post('app-connection/enable')
+  @RecentSecondFactor()
   @HttpCode(200)
   @ApiOperation({ summary: 'disabled → issued: returns a new random password, once' })
   @ApiOkResponse({ type: AppConnectionDto })
@@ -46,6 +48,7 @@ export class MeController {
   }
 
   @Post('app-connection/reissue')
+  @RecentSecondFactor()
   @HttpCode(200)
   @ApiOperation({ summary: 'legacy|issued → issued: returns a new password, once; the old one stops working at once' })
   @ApiOkResponse({ type: AppConnectionDto })

@@ -12,7 +12,7 @@ import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { CredentialEvents } from '../shared-state/credential-events.js';
 import { TaggedCache } from '../shared-state/tagged-cache.js';
-import { Sublogin } from '../accounts/sublogin.entity.js';
+import { Sublogin, subloginLimits } from '../accounts/sublogin.entity.js';
 import { splitScopes } from './core/scopes.js';
 import { OAuthArtifact } from './oauth-artifact.entity.js';
 import { OAuthArtifactStore } from './oauth-artifact.store.js';
@@ -43,6 +43,8 @@ interface Row {
   s_login: string | null;
   s_name: string | null;
   s_enabled: boolean | number | string | null;
+  s_expires_at: string | number | null;
+  s_allowed_ranges: string | null;
   blocked_by: string | null;
 }
 
@@ -141,6 +143,8 @@ export class BearerTokens implements OnModuleInit {
       sublogin: row.s_id ? { id: row.s_id, login: row.s_login!, name: row.s_name! } : null,
       application: { id: row.app_id, name: row.app_name },
       scopes: splitScopes(typeof payload.scope === 'string' ? payload.scope : ''),
+      // A grant made by a limited sublogin carries its limits (checked per request by the LimitsStep).
+      limits: row.s_id ? subloginLimits({ expiresAt: instant(row.s_expires_at), allowedRanges: row.s_allowed_ranges ? row.s_allowed_ranges.split(',') : null }) : undefined,
     };
     const tags = [`token:${hash}`, `grant:${row.grant_id}`, `app:${row.app_id}`, `login:${row.acc_login}`, ...(row.s_login ? [`login:${row.s_login}`] : [])];
     return {
@@ -177,6 +181,8 @@ export class BearerTokens implements OnModuleInit {
       .addSelect('s.login', 's_login')
       .addSelect('s.name', 's_name')
       .addSelect('s.enabled', 's_enabled')
+      .addSelect('s.expires_at', 's_expires_at')
+      .addSelect('s.allowed_ranges', 's_allowed_ranges')
       .addSelect('b.account_id', 'blocked_by')
       .from(OAuthArtifact, 't')
       .innerJoin(OAuthArtifact, 'g', "g.model = 'Grant' AND g.grant_id = t.grant_id")

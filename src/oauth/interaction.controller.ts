@@ -13,7 +13,7 @@ import { DomainError } from '../errors/domain-error.js';
 import { API_SCOPES, splitScopes } from './core/scopes.js';
 import { formatSubject } from './core/subject.js';
 import { OAuthLoginService } from './oauth-login.service.js';
-import { consentPage, errorPage, loginPage, PAGE_HEADERS } from './oauth-pages.js';
+import { consentPage, errorPage, loginPage, PAGE_HEADERS, secondFactorPage } from './oauth-pages.js';
 import { INTERACTION_PATH, OAuthProvider } from './oauth-provider.js';
 import { OAuthSubjects } from './oauth-subjects.js';
 
@@ -21,6 +21,12 @@ export class InteractionLoginDto {
   @IsString() @Length(1, 100) login: string;
   @IsString() @Length(1, 1024) password: string;
   @IsString() @Length(1, 128) _csrf: string;
+}
+
+export class InteractionSecondFactorDto {
+  @IsString() @Length(1, 128) _csrf: string;
+  @IsString() @Length(1, 300) ticket: string;
+  @IsString() @Length(6, 40) code: string;
 }
 
 export class InteractionConsentDto {
@@ -89,10 +95,46 @@ export class InteractionController {
         return this.showLogin(interaction, reply, 429, body.login, 'Too many failed attempts. Wait a while, then try again.');
       }
       if (err.code === 'invalid_credentials') return this.showLogin(interaction, reply, 401, body.login, 'The login or password is wrong.');
+      // A sublogin outside its limits (contract §4.7): told only after its password verified.
+      if (err.code === 'credential_expired') return this.showLogin(interaction, reply, 401, body.login, 'This login has expired.');
+      if (err.code === 'address_not_allowed') return this.showLogin(interaction, reply, 403, body.login, 'This login may not be used from your address.');
       throw err;
     }
+    // An account with a second factor gives it next (no back door through OAuth, contract §4.9).
+    if (subject.pending === 'second_factor') return this.showSecondFactor(interaction, reply, 200, this.logins.secondFactorTicket(interaction.uid, subject.accountId), subject.login);
+    if (subject.pending === 'enrolment') return this.showLogin(interaction, reply, 403, body.login, 'Your account must have a second factor: set one up on MyPage (/mypage/two-factor), then sign in here again.');
     const result: InteractionResults = { login: { accountId: formatSubject(subject), amr: ['pwd'] } };
     this.redirect(reply, await this.oauth.provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false }));
+  }
+
+  @Post(':uid/second-factor')
+  @Public()
+  async secondFactor(@Param('uid') uid: string, @Body() body: InteractionSecondFactorDto, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    assertSecureTransport(req, this.config);
+    const interaction = await this.interaction(uid, req, reply, body._csrf);
+    if (!interaction) return;
+    if (interaction.prompt.name !== 'login') return this.redirect(reply, `${INTERACTION_PATH}/${interaction.uid}`);
+    let subject;
+    try {
+      subject = await this.logins.verifySecondFactor(interaction.uid, body.ticket, body.code, requestMeta(req));
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      if (err.code === 'session_expired') return this.showLogin(interaction, reply, 401, undefined, 'The sign-in took too long. Sign in again.');
+      if (err.code === 'too_many_requests') {
+        for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
+        return this.showSecondFactor(interaction, reply, 429, body.ticket, undefined, 'Too many failed attempts. Wait a while, then try again.');
+      }
+      if (err.code === 'invalid_credentials') return this.showSecondFactor(interaction, reply, 401, body.ticket, undefined, 'Wrong or already used code.');
+      throw err;
+    }
+    const result: InteractionResults = { login: { accountId: formatSubject(subject), amr: ['pwd', 'otp'] } };
+    this.redirect(reply, await this.oauth.provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false }));
+  }
+
+  private async showSecondFactor(interaction: Interaction, reply: FastifyReply, status: number, ticket: string, login?: string, error?: string): Promise<void> {
+    const base = `${INTERACTION_PATH}/${interaction.uid}`;
+    const clientName = await this.clientName(interaction);
+    this.page(reply, status, secondFactorPage({ action: `${base}/second-factor`, abortAction: `${base}/abort`, csrf: this.csrf(interaction.uid), ticket, clientName, login: login ?? 'your account', error }));
   }
 
   @Post(':uid/consent')

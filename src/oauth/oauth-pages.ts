@@ -102,6 +102,39 @@ ${hidden('_csrf', p.csrf)}
   );
 }
 
+export interface SecondFactorPageInput {
+  action: string;
+  abortAction: string;
+  csrf: string;
+  /** Binds the form to the account that gave the right password (see OAuthLoginService). */
+  ticket: string;
+  clientName: string;
+  login: string;
+  error?: string;
+}
+
+/** The second step of signing in, for an account with a second factor (contract §4.9). */
+export function secondFactorPage(p: SecondFactorPageInput): string {
+  const described = p.error ? ' aria-describedby="form-error"' : '';
+  return layout(
+    'Second factor',
+    `<h1>Sign in to allow ${escapeHtml(p.clientName)}</h1>
+${errorBox(p.error)}
+<p>Signed in with the password of <strong>${escapeHtml(p.login)}</strong>. Enter the 6-digit code of your authenticator app, or a recovery code.</p>
+<form method="post" action="${escapeHtml(p.action)}">
+${hidden('_csrf', p.csrf)}
+${hidden('ticket', p.ticket)}
+<label for="code">Code</label>
+<input type="text" id="code" name="code" autocomplete="one-time-code" inputmode="numeric" autocapitalize="none" spellcheck="false" required minlength="6" maxlength="40" autofocus${described}>
+<div class="actions"><button type="submit" class="primary">Continue</button></div>
+</form>
+<form method="post" action="${escapeHtml(p.abortAction)}">
+${hidden('_csrf', p.csrf)}
+<div class="actions"><button type="submit">Cancel and return to the application</button></div>
+</form>`,
+  );
+}
+
 export interface ConsentPageInput {
   action: string;
   csrf: string;

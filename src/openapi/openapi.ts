@@ -20,7 +20,7 @@ Every response carries an \`X-Request-Id\`.
 session cookie must send that token in the \`${CSRF_HEADER}\` header (double submit).
 
 **Trying it here**: "Authorize" with *basic* (a sublogin \`customer-name\` and its password, or
-your login and its app-connection password) and *api_key* (your application's key), then "Try it
+your login and one of its app passwords) and *api_key* (your application's key), then "Try it
 out" on \`/api/whoami\`, \`/api/file/list\` or \`/api/stat/traffic\`. An *otp* is accepted once:
 authorize a fresh one before each call. For *session*, sign in with \`POST /auth/login\` (or the
 sign-in page at \`/sign-in\`): the browser keeps the cookie, and this page sends the CSRF token.
@@ -32,7 +32,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Portcullis')
     .setDescription(DESCRIPTION)
     .setVersion('0.1.0')
-    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Sublogin password, or the account\'s app-connection password' }, SECURITY_SCHEMES.basic)
+    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Sublogin password, or one of the account\'s app passwords (contract §4.2). Past a credential\'s expiry → 401 `credential_expired`; outside its allowed address ranges → 403 `address_not_allowed` (contract §4.7)' }, SECURITY_SCHEMES.basic)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'OAuth 2 access token' }, SECURITY_SCHEMES.bearer)
     .addApiKey({ type: 'apiKey', in: 'query', name: 'otp', description: 'One-time password LOGIN:EXPIRE:SALT:AUTH, accepted once: authorize a fresh one before each call' }, SECURITY_SCHEMES.otp)
     .addCookieAuth(
@@ -64,7 +64,8 @@ function applyRouteSecurity(document: OpenAPIObject, routes: RouteTable): OpenAP
   for (const { method, path, declared } of routes.routes()) {
     const operation = paths[path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[method.toLowerCase()];
     if (!operation || !declared || declared.auth.methods.length === 0 || declared.auth.orFrom) continue;
-    operation.security = declared.auth.methods.map((m) => ({ [SECURITY_SCHEMES[m]]: [] }));
+    // A signed link (`link`) is its own credential, in the path: it adds no security scheme.
+    operation.security = declared.auth.methods.flatMap((m) => (m === 'link' ? [] : [{ [SECURITY_SCHEMES[m]]: [] }]));
   }
   return document;
 }

@@ -1,7 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { AppConnectionService } from '../accounts/app-connection.service.js';
+import { AppPasswordService } from '../accounts/app-password.service.js';
 import { SubloginLookup } from '../accounts/sublogin-lookup.js';
+import { subloginLimits } from '../accounts/sublogin.entity.js';
+import { appPasswordPrincipalParts } from '../auth/basic-verifier.service.js';
 import type { Principal } from '../auth/principal.js';
 import type { RequestMeta } from '../auth/request-meta.js';
 import { ThrottleService } from '../auth/throttle.service.js';
@@ -17,8 +20,8 @@ import { OtpReplayStore } from './otp-replay.store.js';
 
 /**
  * One-time passwords `LOGIN:EXPIRE:SALT:AUTH` (contract §4.5). The secret is the login's Basic
- * credential — a sublogin's password; an account's issued app-connection password, or its login
- * password while `legacy` — read back from its secret-box copy. Accepted at most once (the replay
+ * credential — a sublogin's password; any of an account's app passwords, or its login password
+ * while `legacy` — read back from its secret-box copy. Accepted at most once (the replay
  * claim is the verification's last step). What follows (audit, throttle count) is described in the
  * answer for the access pipeline's AuthOutcome.
  */
@@ -28,6 +31,7 @@ export class OtpVerifier {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly accounts: AccountsService,
     private readonly connections: AppConnectionService,
+    private readonly appPasswords: AppPasswordService,
     private readonly sublogins: SubloginLookup,
     private readonly keys: KeyRing,
     private readonly throttle: ThrottleService,
@@ -61,9 +65,15 @@ export class OtpVerifier {
       throw new CredentialRefused(err, { login });
     }
     const found = await this.resolve(login);
-    // Unknown logins still cost the MAC computations of a known one.
-    const verified = verifyAsSentOrPlus(otp, found?.secret ?? 'portcullis-no-such-login');
-    if (!found || !verified) {
+    // Unknown logins still cost the MAC computations of a known one. An account's app passwords
+    // are each tried, all of them, so the time says nothing about which one matched.
+    let verified: ParsedOtp | null = null;
+    let principal: Principal | undefined;
+    for (const candidate of found?.candidates ?? [{ principal: undefined, secret: 'portcullis-no-such-login' }]) {
+      const match = verifyAsSentOrPlus(otp, candidate.secret);
+      if (match && !verified) [verified, principal] = [match, candidate.principal];
+    }
+    if (!found || !verified || !principal) {
       const accountId = found?.principal.account.id ?? null;
       // Not found may also be a disabled sublogin or a suspended customer: whose it is, is left to the outcome's memory.
       throw new CredentialRefused(new DomainError('invalid_credentials', INVALID_OTP), {
@@ -89,11 +99,16 @@ export class OtpVerifier {
         audit: { type: 'auth.otp', code: 'otp_replayed', login, accountId: owner.id, every: 'refusal' },
       });
     }
-    return { principal: found.principal, verification: { audit: { type: 'auth.otp', login } } };
+    // An app password's list shows its last use, by Basic or OTP alike.
+    const lastUse = principal.appPassword ? { lastUse: { kind: 'app-password' as const, id: principal.appPassword.id } } : {};
+    return { principal, verification: { audit: { type: 'auth.otp', login }, ...lastUse } };
   }
 
-  /** The principal and the plain secret the OTP's MAC is made with, or null. */
-  private async resolve(login: string): Promise<{ principal: Principal; secret: string } | null> {
+  /**
+   * The login's principal and the plain secrets the OTP's MAC may be made with (an account's app
+   * passwords: one each, with the principal that password gives), or null.
+   */
+  private async resolve(login: string): Promise<{ principal: Principal; candidates: { principal: Principal; secret: string }[] } | null> {
     const generation = this.cache.generation();
     let found: SealedCredential | null | undefined = this.cache.get(login);
     if (found === undefined) {
@@ -102,8 +117,12 @@ export class OtpVerifier {
       if (found) this.cache.set(login, found, [login, found.principal.account.login], generation);
     }
     if (!found) return null;
-    const secret = found.box && this.keys.secretBox.open(found.box);
-    return secret === null ? null : { principal: found.principal, secret };
+    const candidates: { principal: Principal; secret: string }[] = [];
+    for (const sealed of found.alternatives ?? [found]) {
+      const secret = sealed.box && this.keys.secretBox.open(sealed.box);
+      if (secret !== null) candidates.push({ principal: sealed.principal, secret });
+    }
+    return candidates.length ? { principal: found.principal, candidates } : null;
   }
 
   /** The principal and the sealed secret, from the database. */
@@ -114,16 +133,26 @@ export class OtpVerifier {
       const { sublogin, customer } = found;
       return {
         box: this.keys.secretBox.parse(sublogin.passwordBox!),
-        principal: { method: 'otp', account: { id: customer.id, login: customer.login, role: 'user' }, sublogin: { id: sublogin.id, login: sublogin.login, name: sublogin.name }, application: null, scopes: null },
+        principal: {
+          method: 'otp',
+          account: { id: customer.id, login: customer.login, role: 'user' },
+          sublogin: { id: sublogin.id, login: sublogin.login, name: sublogin.name },
+          application: null,
+          scopes: null,
+          limits: subloginLimits(sublogin),
+        },
       };
     }
     const account = await this.accounts.findByLogin(login);
     if (!account || account.status !== 'active') return null;
     const connection = await this.connections.find(account.id);
-    // OTP takes the same secret as Basic; a `disabled` connection has none.
-    const box = connection?.state === 'issued' ? connection.passwordBox : connection?.state === 'legacy' ? account.passwordBox : null;
-    if (!box) return null;
-    return { box: this.keys.secretBox.parse(box), principal: { method: 'otp', account: { id: account.id, login: account.login, role: account.role }, sublogin: null, application: null, scopes: null } };
+    const principal: Principal = { method: 'otp', account: { id: account.id, login: account.login, role: account.role }, sublogin: null, application: null, scopes: null };
+    // OTP takes the same secrets as Basic: a legacy account's login password, an issued one's app
+    // passwords (any of them; the principal carries that one's rules and limits); a `disabled` connection has none.
+    if (connection?.state === 'legacy') return account.passwordBox ? { box: this.keys.secretBox.parse(account.passwordBox), principal } : null;
+    if (connection?.state !== 'issued') return null;
+    const alternatives = (await this.appPasswords.allOf(account.id)).map((p) => ({ box: this.keys.secretBox.parse(p.passwordBox), principal: { ...principal, ...appPasswordPrincipalParts(p) } }));
+    return alternatives.length ? { box: null, principal, alternatives } : null;
   }
 }
 
@@ -139,11 +168,13 @@ interface SealedCredential {
    * key, which opens to nothing); opened per request, never cached in the clear.
    */
   box: ParsedBox | null;
+  /** An issued account's app passwords, each with the principal it gives (tried all; `box` then unused). */
+  alternatives?: readonly { box: ParsedBox | null; principal: Principal }[];
 }
 
 /** Told to every caller whose OTP does not verify, whoever the login is. */
 const INVALID_OTP =
-  "invalid one-time password (AUTH is hex MD5 of EXPIRE:SALT:PASSWORD or hex HMAC-SHA256 keyed with PASSWORD of EXPIRE:SALT, PASSWORD being the login's Basic password: a sublogin's own, or the account's external application connection password)";
+  "invalid one-time password (AUTH is hex MD5 of EXPIRE:SALT:PASSWORD or hex HMAC-SHA256 keyed with PASSWORD of EXPIRE:SALT, PASSWORD being the login's Basic password: a sublogin's own, or any of the account's app passwords)";
 
 const messages = {
   otp_malformed: 'the one-time password is not LOGIN:EXPIRE:SALT:AUTH',

@@ -19,6 +19,7 @@ import type { Principal } from '../auth/principal.js';
 import { requestMeta } from '../auth/request-meta.js';
 import { PagingQueryDto } from '../common/paging.dto.js';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
+import { RecentSecondFactor } from '../two-factor/two-factor.decorators.js';
 import {
   AclCheckDto,
   CheckQueryDto,
@@ -39,7 +40,9 @@ const SUBLOGIN_ACCESS =
   'A full login manages every sublogin of its account. A sublogin gets `403 acl_denied` unless its own rules allow `/sublogin/<action>/<name>` ' +
   '(a Bearer token needs the `sublogin` scope). Such a limited principal grants only rights it holds and reads, changes or deletes only sublogins ' +
   'whose rules are within its rights (else `403 sublogin_escalation`, naming the path in `details.path`; a token\'s rights are its scopes ∩ its user\'s rules), ' +
-  'and never changes or deletes itself (`403 sublogin_self`). A refusal changes nothing.';
+  'and never changes or deletes itself (`403 sublogin_self`). A principal whose own credentials expire or are limited to address ranges (contract §4.7) ' +
+  'gives an expiry no later than its own and ranges within its own, and changes only sublogins so limited (else `403 sublogin_escalation` with `details.limit`). ' +
+  'A refusal changes nothing.';
 
 // The sublogin a request names, as the specific part of its ACL path (`/sublogin/update/<name>`),
 // so a customer may let a sublogin manage some sublogins and not others.
@@ -73,6 +76,7 @@ export class SubloginsController {
   }
 
   @Post('create')
+  @RecentSecondFactor()
   @Acl('sublogin', 'create', { specific: bodyName })
   @ApiOperation({ summary: 'Create a sublogin (login `<you>-<name>`), with a generated password unless you send one', description: SUBLOGIN_ACCESS })
   @ApiCreatedResponse({ type: CreatedSubloginDto })
@@ -114,6 +118,7 @@ export class SubloginsController {
   }
 
   @Put('rules')
+  @RecentSecondFactor()
   @Acl('sublogin', 'replace-rules', { specific: bodyName })
   @ApiOperation({ summary: "Replace a sublogin's ACL rules with a new set; effective at once on every instance", description: SUBLOGIN_ACCESS })
   @ApiOkResponse({ type: RuleSetDto })

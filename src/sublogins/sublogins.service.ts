@@ -9,9 +9,11 @@ import { AclService } from '../acl/acl.service.js';
 import type { AclEffect, AclRule as Rule } from '../acl/core/acl-resolver.js';
 import { MAX_RULES_PER_SUBLOGIN, normalizeRuleSet } from '../acl/rule-set.js';
 import { type AuditOrigin, AuditService } from '../audit/audit.service.js';
-import { type Principal, principalLogin } from '../auth/principal.js';
+import { hasFullRights, type Principal, principalLogin } from '../auth/principal.js';
 import { PasswordHasher } from '../crypto/password-hasher.js';
 import { KeyRing } from '../crypto/secrets.js';
+import { type CredentialLimits, limitsExcess } from '../common/credential-limits.js';
+import { limitsAfter, type LimitsInput, parseLimitsInput } from '../common/credential-limits-input.js';
 import { DomainError } from '../errors/domain-error.js';
 import { CredentialEvents } from '../shared-state/credential-events.js';
 
@@ -30,14 +32,14 @@ export interface RuleInput {
   effect: AclEffect;
 }
 
-export interface NewSublogin {
+export interface NewSublogin extends LimitsInput {
   name: string;
   /** Omitted: a random one is generated and returned once. */
   password?: string;
   rules?: readonly RuleInput[];
 }
 
-export interface SubloginChange {
+export interface SubloginChange extends LimitsInput {
   enabled?: boolean;
   password?: string;
   /** Replace the password with a generated one, returned once. Not together with `password`. */
@@ -85,7 +87,10 @@ export class SubloginsService {
     const customer = actor.principal.account;
     if (!SUBLOGIN_NAME_PATTERN.test(input.name)) throw new DomainError('validation_failed', 'name must match ^[a-z0-9][a-z0-9_.]{0,31}$');
     const rules = normalizeRuleSet(input.rules ?? []);
-    await this.requireGrantable(actor, rules, { name: input.name, login: subloginLogin(customer.login, input.name) }, 'create');
+    const limits = parseLimitsInput(input);
+    const subject = { name: input.name, login: subloginLogin(customer.login, input.name) };
+    await this.requireGrantable(actor, rules, subject, 'create');
+    this.requireLimitsWithin(actor, limitsAfter(NO_LIMITS, limits), subject, 'create');
     const generatedPassword = input.password === undefined ? generateAppPassword() : undefined;
     const password = input.password ?? generatedPassword!;
     checkPassword(password);
@@ -102,6 +107,8 @@ export class SubloginsService {
       updatedAt: now,
       lastUsedAt: null,
       lastUsedIp: null,
+      expiresAt: limits.expiresAt ?? null,
+      allowedRanges: limits.allowedRanges ?? null,
     });
     try {
       await this.dataSource.transaction(async (m) => {
@@ -113,13 +120,14 @@ export class SubloginsService {
       throw err;
     }
     await this.changed(sublogin);
-    this.record(actor, 'sublogin.create', sublogin, { name: sublogin.name, ruleCount: rules.length, passwordGenerated: generatedPassword !== undefined });
+    this.record(actor, 'sublogin.create', sublogin, { name: sublogin.name, ruleCount: rules.length, passwordGenerated: generatedPassword !== undefined, ...limitsDetail(sublogin) });
     return { sublogin, rules, generatedPassword };
   }
 
   /** Enables or disables a sublogin, or sets or regenerates its password. */
   async update(actor: Actor, name: string, change: SubloginChange): Promise<{ sublogin: Sublogin; generatedPassword?: string }> {
     if (change.password !== undefined && change.generatePassword) throw new DomainError('validation_failed', 'send either password or generatePassword, not both');
+    const limits = parseLimitsInput(change);
     const sublogin = await this.target(actor, name, 'update');
     const changed: string[] = [];
     let generatedPassword: string | undefined;
@@ -136,13 +144,22 @@ export class SubloginsService {
       patch.passwordBox = this.keys.secretBox.seal(password);
       changed.push('password');
     }
+    if (limits.expiresAt !== undefined && limits.expiresAt?.getTime() !== sublogin.expiresAt?.getTime()) {
+      patch.expiresAt = limits.expiresAt;
+      changed.push('expiresAt');
+    }
+    if (limits.allowedRanges !== undefined && (limits.allowedRanges ?? []).join(',') !== (sublogin.allowedRanges ?? []).join(',')) {
+      patch.allowedRanges = limits.allowedRanges;
+      changed.push('allowedRanges');
+    }
     if (changed.length === 0) return { sublogin };
+    if (patch.expiresAt !== undefined || patch.allowedRanges !== undefined) this.requireLimitsWithin(actor, limitsAfter(sublogin, limits), sublogin, 'update');
     patch.updatedAt = new Date();
     const result = await this.sublogins.update({ id: sublogin.id }, patch);
     if (result.affected === 0) throw new DomainError('not_found', `no sublogin named ${name}`);
     Object.assign(sublogin, patch);
     await this.changed(sublogin);
-    this.record(actor, 'sublogin.update', sublogin, { name, changed, enabled: sublogin.enabled, passwordGenerated: generatedPassword !== undefined });
+    this.record(actor, 'sublogin.update', sublogin, { name, changed, enabled: sublogin.enabled, passwordGenerated: generatedPassword !== undefined, ...limitsDetail(sublogin) });
     return { sublogin, generatedPassword };
   }
 
@@ -198,6 +215,9 @@ export class SubloginsService {
   async target(actor: Actor, name: string, action: SubloginAction): Promise<Sublogin> {
     const sublogin = await this.get(actor.principal.account.id, name);
     const { principal } = actor;
+    // A limited actor changes only sublogins usable no later and from nowhere else than itself:
+    // else a password it sets would be a way past its own expiry or ranges.
+    if (action !== 'rules' && action !== 'check') this.requireLimitsWithin(actor, limitsAfter(sublogin, {}), sublogin, action);
     if (isFullLogin(principal)) return sublogin;
     const selfRefused = principal.sublogin?.id === sublogin.id ? SELF_REFUSED[action] : undefined;
     if (selfRefused !== undefined) {
@@ -256,8 +276,37 @@ export class SubloginsService {
     );
   }
 
-  /** The refusal to throw, audited (outcome `failure`): who tried what on which sublogin, and the path. */
-  private refused(actor: Actor, subject: { name: string; login: string }, action: SubloginAction, code: 'sublogin_escalation' | 'sublogin_self', message: string, path?: string): DomainError {
+  /**
+   * `403 sublogin_escalation` when the actor's own credentials are limited (expiry, address ranges:
+   * a sublogin, a token it granted, a limited app password) and `limits` reach past them: a later
+   * or no expiry, or a range not inside one of its own (contract §7.4).
+   */
+  private requireLimitsWithin(actor: Actor, limits: CredentialLimits, subject: { name: string; login: string }, action: SubloginAction): void {
+    const own = actor.principal.limits;
+    if (!own?.length) return;
+    const excess = limitsExcess(limits, own);
+    if (!excess) return;
+    const who = holderText(actor.principal);
+    if (excess.kind === 'expiry') {
+      throw this.refused(actor, subject, action, 'sublogin_escalation', `sublogin ${subject.name} would be usable after ${who} expires: give it an expiry no later than your own`, undefined, { limit: 'expiresAt' });
+    }
+    const where = excess.range ?? 'any address';
+    throw this.refused(actor, subject, action, 'sublogin_escalation', `sublogin ${subject.name} would be usable from ${where}, outside the ranges ${who} may be used from: give it ranges within your own`, undefined, {
+      limit: 'allowedRanges',
+      ...(excess.range ? { range: excess.range } : {}),
+    });
+  }
+
+  /** The refusal to throw, audited (outcome `failure`): who tried what on which sublogin, and the path (or the limit). */
+  private refused(
+    actor: Actor,
+    subject: { name: string; login: string },
+    action: SubloginAction,
+    code: 'sublogin_escalation' | 'sublogin_self',
+    message: string,
+    path?: string,
+    limit?: { limit: 'expiresAt' | 'allowedRanges'; range?: string },
+  ): DomainError {
     this.audit.record({
       type: 'sublogin.refused',
       outcome: 'failure',
@@ -265,10 +314,10 @@ export class SubloginsService {
       login: subject.login,
       accountId: actor.principal.account.id,
       actor: principalLogin(actor.principal),
-      detail: { name: subject.name, action, ...(path === undefined ? {} : { path }) },
+      detail: { name: subject.name, action, ...(path === undefined ? {} : { path }), ...limit },
       origin: actor.origin,
     });
-    return new DomainError(code, message, {}, path === undefined ? undefined : { path });
+    return new DomainError(code, message, {}, path !== undefined ? { path } : limit);
   }
 
   private async rulesOf(subloginId: string): Promise<Rule[]> {
@@ -305,9 +354,16 @@ const SELF_REFUSED: Partial<Record<SubloginAction, string>> = {
   'replace-rules': 'replace its own rules',
 };
 
-/** A full login acts with every right of its account (contract §6); a sublogin or a token is limited. */
+const NO_LIMITS = { expiresAt: null, allowedRanges: null };
+
+/** A sublogin's limits for its audit records. */
+function limitsDetail(s: Sublogin): Record<string, unknown> {
+  return { expiresAt: s.expiresAt?.toISOString() ?? null, allowedRanges: s.allowedRanges };
+}
+
+/** A full login acts with every right of its account (contract §6); a sublogin, a token or an app password with rules is limited. */
 function isFullLogin(p: Principal): boolean {
-  return p.sublogin === null && p.scopes === null;
+  return hasFullRights(p);
 }
 
 /** Whose rights a refusal speaks of: a token's are its scopes ∩ its user's. */

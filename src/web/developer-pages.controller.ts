@@ -9,7 +9,8 @@ import { SessionsService } from '../auth/sessions.service.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { DomainError } from '../errors/domain-error.js';
-import { type FormBody, formFields, lines, validateAs } from './forms.js';
+import { RecentSecondFactor } from '../two-factor/two-factor.decorators.js';
+import { type FormBody, formFields, formLimits, lines, validateAs } from './forms.js';
 import { noticeText } from './notices.js';
 import { developerDetailPage, type DeveloperDetailView, developerListPage, type DeveloperListView } from './views/developer.view.js';
 import { viewerOf, WebPages } from './web-pages.decorator.js';
@@ -67,9 +68,23 @@ export class DeveloperPagesController {
   }
 
   @Post('apps/:id/key/rotate')
+  @RecentSecondFactor()
   @HttpCode(200)
   rotate(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Req() req: FastifyRequest): Promise<WebResult> {
     return this.issueKey(p, id, 'rotate', req);
+  }
+
+  @Post('apps/:id/key/limits')
+  @RecentSecondFactor() // it may widen where and until when the key works
+  async limits(@CurrentPrincipal() p: Principal, @Param('id', uuid) id: string, @Body() body: FormBody, @Req() req: FastifyRequest): Promise<WebResult> {
+    const f = formFields(body);
+    try {
+      await this.applications.updateKeyLimits(p, id, formLimits(f), requestMeta(req));
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.code !== 'validation_failed') throw err;
+      return new Page(await this.detailPage(p, id, { limitsForm: { expiresAt: f.expiresAt, allowedRanges: f.allowedRanges, problems: [`${err.message}.`] } }), 400);
+    }
+    return new SeeOther(`/developer/apps/${id}?notice=key-limits-saved#key-limits`);
   }
 
   /** The key is shown in this answer only (the server keeps a keyed hash). */

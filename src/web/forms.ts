@@ -40,3 +40,13 @@ export function lines(text: string | undefined): string[] {
     .map((l) => l.trim())
     .filter(Boolean);
 }
+
+/**
+ * The limits fields of a form as the API takes them: an empty expiry or address list is none; the
+ * browser's `datetime-local` (no zone) is read as UTC, as the form says.
+ */
+export function formLimits(f: Record<string, string | undefined>): { expiresAt: string | null; allowedRanges: string[] | null } {
+  const at = f.expiresAt?.trim() ?? '';
+  const ranges = (f.allowedRanges ?? '').split(/[\s,]+/).filter(Boolean);
+  return { expiresAt: at === '' ? null : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(at) ? `${at}Z` : at, allowedRanges: ranges.length ? ranges : null };
+}

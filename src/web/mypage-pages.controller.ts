@@ -14,6 +14,7 @@ import { ChangePasswordDto } from '../mypage/dto/me.dto.js';
 import { staleClients } from '../mypage/security-view.js';
 import { OAuthGrants } from '../oauth/oauth-grants.service.js';
 import { SubloginsService } from '../sublogins/sublogins.service.js';
+import { RecentSecondFactor } from '../two-factor/two-factor.decorators.js';
 import { type FormBody, formFields, validateAs } from './forms.js';
 import { noticeText } from './notices.js';
 import { type ConnectedApp, myPage, type MyPageView, securityPage } from './views/mypage.view.js';
@@ -46,12 +47,14 @@ export class MyPagePagesController {
   }
 
   @Post('app-connection/enable')
+  @RecentSecondFactor()
   @HttpCode(200)
   enable(@CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<WebResult> {
     return this.change(p, 'enable', req);
   }
 
   @Post('app-connection/reissue')
+  @RecentSecondFactor()
   @HttpCode(200)
   reissue(@CurrentPrincipal() p: Principal, @Req() req: FastifyRequest): Promise<WebResult> {
     return this.change(p, 'reissue', req);

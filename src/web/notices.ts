@@ -15,6 +15,8 @@ const NOTICES = {
   'sublogin-disabled': 'The sublogin is disabled: it authenticates nowhere until you enable it.',
   'sublogin-deleted': 'The sublogin and its rules were deleted.',
   'rules-saved': 'The rules were saved. They apply at once.',
+  'limits-saved': 'The expiry and allowed addresses were saved. They apply at once, everywhere.',
+  'key-limits-saved': 'The key’s expiry and allowed addresses were saved. They apply at once, everywhere.',
   'app-registered': 'Your application is registered and waits for an operator’s review.',
   'app-approved': 'The application is approved. Its developer can now fetch the API key once.',
   'app-rejected': 'The application is rejected.',
@@ -23,6 +25,9 @@ const NOTICES = {
   'account-suspended': 'The account is suspended: it and its sublogins authenticate nowhere.',
   'account-unsuspended': 'The account is active again.',
   'quota-saved': 'The storage quota was saved. It applies at once.',
+  'app-password-revoked': 'The app password was revoked: it no longer works anywhere.',
+  'link-revoked': 'The link was revoked: it no longer works anywhere.',
+  'two-factor-off': 'The authenticator app is off: it no longer signs you in.',
 } as const;
 
 export type NoticeKey = keyof typeof NOTICES;

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Auth, CurrentPrincipal, Public } from '../auth/auth.decorators.js';
 import { LoginDto } from '../auth/dto/login.dto.js';
 import { LoginService } from '../auth/login.service.js';
+import { SecondFactorService } from '../auth/second-factor.service.js';
 import type { Principal } from '../auth/principal.js';
 import { requestMeta } from '../auth/request-meta.js';
 import { CSRF_COOKIE, SESSION_COOKIE, SessionsService } from '../auth/sessions.service.js';
@@ -12,6 +13,7 @@ import { assertSecureTransport } from '../auth/tls-policy.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { DomainError } from '../errors/domain-error.js';
+import { PendingSessionAllowed } from '../two-factor/two-factor.decorators.js';
 import { safeNextPath } from './core/next-path.js';
 import { type FormBody, formFields, validateAs } from './forms.js';
 import { noticeText } from './notices.js';
@@ -26,6 +28,7 @@ export class SessionPagesController {
   constructor(
     private readonly login: LoginService,
     private readonly sessions: SessionsService,
+    private readonly secondFactor: SecondFactorService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -65,18 +68,23 @@ export class SessionPagesController {
       if (err instanceof DomainError && err.code === 'too_many_requests') return again(429, 'Too many failed attempts. Please wait a while and try again.', { ...err.headers });
       throw err;
     }
-    const { token, csrfToken } = await this.sessions.create(account, requestMeta(req));
+    // With a second factor (or one to set up) the session is pending: it takes only the routes that complete it (contract §4.9).
+    const pending = await this.secondFactor.afterPassword(account);
+    const { token, csrfToken } = await this.sessions.create(account, requestMeta(req), { factors: ['password'], pending: pending?.pending ?? null });
     // The same cookies as AuthController.signIn: the API and the pages share the session.
     const secure = req.protocol === 'https';
     const maxAge = this.config.sessionTtlSeconds;
     reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge });
     reply.setCookie(CSRF_COOKIE, csrfToken, { httpOnly: false, sameSite: 'lax', secure, path: '/', maxAge });
     clearSignInToken(reply);
+    if (pending?.pending === 'second_factor') return new SeeOther(`/sign-in/second-factor?${new URLSearchParams({ next })}`);
+    if (pending?.pending === 'enrolment') return new SeeOther('/mypage/two-factor');
     return new SeeOther(next);
   }
 
   @Post('sign-out')
   @Auth('session')
+  @PendingSessionAllowed('second_factor', 'enrolment')
   async signOut(@CurrentPrincipal() p: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<WebResult> {
     if (p.sessionId) await this.sessions.destroy(p.sessionId);
     reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(CSRF_COOKIE, { path: '/' });

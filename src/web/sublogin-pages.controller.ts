@@ -9,8 +9,9 @@ import { SessionsService } from '../auth/sessions.service.js';
 import { DomainError } from '../errors/domain-error.js';
 import { CreateSubloginDto } from '../sublogins/dto/sublogin.dto.js';
 import { SubloginsService } from '../sublogins/sublogins.service.js';
+import { RecentSecondFactor } from '../two-factor/two-factor.decorators.js';
 import { formatRuleLines, parseRuleLines, type ParsedRuleLines } from './core/rule-lines.js';
-import { type FormBody, formFields, validateAs } from './forms.js';
+import { type FormBody, formFields, formLimits, validateAs } from './forms.js';
 import { noticeText } from './notices.js';
 import { subloginDetailPage, type SubloginDetailView, subloginListPage } from './views/sublogins.view.js';
 import { viewerOf, WebPages } from './web-pages.decorator.js';
@@ -44,16 +45,17 @@ export class SubloginPagesController {
 
   @Post()
   @HttpCode(201)
+  @RecentSecondFactor()
   async create(@CurrentPrincipal() p: Principal, @Body() body: FormBody, @Req() req: FastifyRequest): Promise<WebResult> {
     const f = formFields(body);
-    const again = async (problems: string[]) => new Page(await this.listPage(p, 0, { form: { name: f.name, rules: f.rules, problems } }), 400);
+    const again = async (problems: string[]) => new Page(await this.listPage(p, 0, { form: { name: f.name, rules: f.rules, expiresAt: f.expiresAt, allowedRanges: f.allowedRanges, problems } }), 400);
     const input = await validateAs(CreateSubloginDto, { name: f.name, password: f.password });
     if (!input.ok) return again(input.problems);
     const parsed = parseRuleLines(f.rules ?? '');
     if (parsed.problems.length) return again(lineProblems(parsed));
     let created;
     try {
-      created = await this.sublogins.create({ principal: p, origin: requestMeta(req) }, { name: input.value.name, password: input.value.password, rules: parsed.rules });
+      created = await this.sublogins.create({ principal: p, origin: requestMeta(req) }, { name: input.value.name, password: input.value.password, rules: parsed.rules, ...formLimits(f) });
     } catch (err) {
       const problems = ruleErrors(err, parsed) ?? formErrors(err);
       if (problems) return again(problems);
@@ -96,7 +98,22 @@ export class SubloginPagesController {
     return new Page(await this.detailPage(p, name, { newPassword: generatedPassword }));
   }
 
+  @Post(':name/limits')
+  @RecentSecondFactor() // it may widen where and until when the sublogin works, as its rules do
+  async limits(@CurrentPrincipal() p: Principal, @Param('name') name: string, @Body() body: FormBody, @Req() req: FastifyRequest): Promise<WebResult> {
+    const f = formFields(body);
+    try {
+      await this.sublogins.update({ principal: p, origin: requestMeta(req) }, name, formLimits(f));
+    } catch (err) {
+      const problems = formErrors(err);
+      if (problems) return new Page(await this.detailPage(p, name, { limitsForm: { expiresAt: f.expiresAt, allowedRanges: f.allowedRanges, problems } }), 400);
+      throw err;
+    }
+    return new SeeOther(`/mypage/sublogins/${name}?notice=limits-saved#limits`);
+  }
+
   @Post(':name/rules')
+  @RecentSecondFactor()
   async replaceRules(@CurrentPrincipal() p: Principal, @Param('name') name: string, @Body() body: FormBody, @Req() req: FastifyRequest): Promise<WebResult> {
     const text = typeof body?.rules === 'string' ? body.rules : '';
     const parsed = parseRuleLines(text);
@@ -119,7 +136,7 @@ export class SubloginPagesController {
     return new SeeOther('/mypage/sublogins?notice=sublogin-deleted');
   }
 
-  private async listPage(p: Principal, offset: number, extra: { notice?: string | null; form?: { name?: string; rules?: string; problems: string[] } }) {
+  private async listPage(p: Principal, offset: number, extra: { notice?: string | null; form?: { name?: string; rules?: string; expiresAt?: string; allowedRanges?: string; problems: string[] } }) {
     const { items, total } = await this.sublogins.list(p.account.id, offset, PAGE_SIZE);
     return subloginListPage({ viewer: viewerOf(p, this.sessions), customerLogin: p.account.login, items, total, offset, limit: PAGE_SIZE, ...extra });
   }

@@ -55,6 +55,19 @@ export class WebExceptionFilter implements ExceptionFilter {
       return;
     }
 
+    // The second factor (contract §4.9): a pending session goes to its code form or to enrolment;
+    // a sensitive action without a recent second factor asks for it, then comes back (a GET to
+    // itself, a form post to the page that held the form).
+    if (code === 'second_factor_enrolment_required') {
+      seeOther(reply, '/mypage/two-factor').send();
+      return;
+    }
+    if (code === 'second_factor_required' || code === 'recent_second_factor_required') {
+      const back = req.method === 'GET' ? req.url : refererPath(req);
+      seeOther(reply, `/sign-in/second-factor${back ? `?${new URLSearchParams({ next: back })}` : ''}`).send();
+      return;
+    }
+
     const principal = req.principal;
     const viewer: Viewer | null =
       principal?.method === 'session' && principal.sessionId && code !== 'account_suspended'
@@ -72,5 +85,17 @@ ${details.length ? html`<ul>${details.map((d) => html`<li>${d}</li>`)}</ul>` : '
 </section>`;
     const { 'WWW-Authenticate': _challenge, ...headers } = res.headers;
     htmlHeaders(reply, res.status).headers(headers).send(layout({ title: res.status >= 500 ? 'Something went wrong' : 'That did not work', viewer }, body).value);
+  }
+}
+
+/** The path of a same-site Referer (the page a form was posted from), or undefined. */
+function refererPath(req: FastifyRequest): string | undefined {
+  const referer = req.headers.referer;
+  if (!referer) return undefined;
+  try {
+    const url = new URL(referer);
+    return url.host === req.headers.host ? url.pathname + url.search : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -68,7 +68,7 @@ describe('every 401 names the ways in', () => {
     { what: 'no credentials, /backup/', send: () => rawRequest(`${t.url}/backup/`, { method: 'PROPFIND', headers: { depth: '0' } }), code: 'authentication_required', challenge: BASIC },
     { what: 'no credentials, /v2/dav/', send: () => rawRequest(`${t.url}/v2/dav/`, { method: 'PROPFIND', headers: { depth: '0' } }), code: 'authentication_required', challenge: BEARER },
     // Basic.
-    { what: 'wrong Basic password', send: () => get('/api/whoami', basic('oldtimer', 'wrong')), code: 'invalid_credentials', challenge: `${BASIC}, ${BEARER}, ${COOKIE}`, says: [/external application connection/] },
+    { what: 'wrong Basic password', send: () => get('/api/whoami', basic('oldtimer', 'wrong')), code: 'invalid_credentials', challenge: `${BASIC}, ${BEARER}, ${COOKIE}`, says: [/one of the account's app passwords/] },
     { what: 'wrong Basic password on /dav/', send: () => rawRequest(`${t.url}/dav/`, { method: 'PROPFIND', headers: { depth: '0', ...basic('oldtimer', 'wrong') } }), code: 'invalid_credentials', challenge: BASIC },
     {
       what: "a new account's owner sending the login password",

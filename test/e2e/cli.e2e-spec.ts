@@ -511,12 +511,13 @@ describe('operator CLI', () => {
 
     it('sublogins list --account', async () => {
       expect((await developer.post('/api/sublogin/create', { json: { name: 'backup', password: 'backup-password', rules: [{ path: '/file/', effect: 'allow' }, { path: '/file/delete', effect: 'deny' }] } })).status).toBe(201);
-      expect((await developer.post('/api/sublogin/create', { json: { name: 'reader' } })).status).toBe(201);
+      expect((await developer.post('/api/sublogin/create', { json: { name: 'reader', allowedRanges: ['10.0.0.0/8'] } })).status).toBe(201);
       const res = await cli(['sublogins', 'list', '--account', 'devon', '--json']);
       expect(res.code).toBe(0);
       expect(res.json()).toMatchObject({ account: 'devon', total: 2, items: [{ login: 'devon-backup', ruleCount: 2, enabled: true }, { login: 'devon-reader', ruleCount: 0 }] });
       const text = await cli(['sublogins', 'list', '--account', 'devon']);
       expect(text.out).toMatch(/^devon-backup\s+yes\s+2\s/m);
+      expect(text.out).toMatch(/^devon-reader\s+yes\s+0\s+-\s+10\.0\.0\.0\/8\s/m);
       expect((await cli(['sublogins', 'list', '--account', 'nobody'])).code).toBe(1);
     });
   });

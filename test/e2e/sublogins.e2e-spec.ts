@@ -40,7 +40,7 @@ describe('sublogins API (/api/sublogin, customer session)', () => {
     expect(generated.status).toBe(201);
     expect(generated.body).toMatchObject({ name: 'backup', login: 'alice-backup', enabled: true, lastUsedAt: null, lastUsedIp: null, rules: [] });
     expect(generated.body.password).toMatch(GENERATED_PASSWORD);
-    expect(Object.keys(generated.body).sort()).toEqual(['createdAt', 'enabled', 'lastUsedAt', 'lastUsedIp', 'login', 'name', 'password', 'rules', 'updatedAt']);
+    expect(Object.keys(generated.body).sort()).toEqual(['allowedRanges', 'createdAt', 'enabled', 'expiresAt', 'lastUsedAt', 'lastUsedIp', 'login', 'name', 'password', 'rules', 'updatedAt']);
 
     const chosen = await alice.post('/api/sublogin/create', { json: { name: 'reader', password: 'reader-password-1', rules: [{ path: '/FILE/List/', effect: 'allow' }] } });
     expect(chosen.status).toBe(201);

@@ -1,5 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUrl, Length, Matches, ValidateBy } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUrl, Length, Matches, MaxLength, ValidateBy } from 'class-validator';
+import { MAX_ALLOWED_RANGES } from '../../common/credential-limits.js';
 import { PagingQueryDto } from '../../common/paging.dto.js';
 import type { ApiKeyBlock } from '../api-key-block.entity.js';
 import type { ApiKeyUse } from '../api-key-use.entity.js';
@@ -57,15 +58,60 @@ export class RegisterApplicationDto {
   redirectUris?: string[];
 }
 
+const KEY_EXPIRES_AT: ApiPropertyOptions = {
+  type: String,
+  format: 'date-time',
+  nullable: true,
+  example: '2026-12-31T18:00:00Z',
+  description: 'ISO 8601 instant with a time zone (or a date: midnight UTC) from which the key is refused (`401 credential_expired`); null: no expiry (contract §4.7)',
+};
+const KEY_ALLOWED_RANGES: ApiPropertyOptions = {
+  type: [String],
+  nullable: true,
+  maxItems: MAX_ALLOWED_RANGES,
+  example: ['192.0.2.0/24', '2001:db8::/32'],
+  description: `Addresses and CIDR ranges (IPv4, IPv6; at most ${MAX_ALLOWED_RANGES}) the key may be used from, as the service sees the client; elsewhere \`403 address_not_allowed\`. null or []: any address. Stored normalised; an entry that is not an address or range answers \`400 validation_failed\` naming it`,
+};
+
+/**
+ * The limits a developer puts on the application's key (contract §4.7). On issue, absent fields
+ * are none; on rotation, absent fields keep the retired key's; on a change, absent fields stay.
+ */
+export class ApiKeyLimitsDto {
+  @ApiPropertyOptional(KEY_EXPIRES_AT)
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  expiresAt?: string | null;
+
+  @ApiPropertyOptional(KEY_ALLOWED_RANGES)
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_ALLOWED_RANGES * 4)
+  @IsString({ each: true })
+  @MaxLength(64, { each: true })
+  allowedRanges?: string[] | null;
+}
+
 export class ApiKeySummaryDto {
   @ApiProperty() id: string;
   @ApiProperty({ description: 'The last four digits, to tell keys apart', example: '3F9A' }) last4: string;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastUsedAt: string | null;
   @ApiProperty({ nullable: true, type: String }) lastUsedIp: string | null;
+  @ApiProperty({ ...KEY_EXPIRES_AT, description: 'From this instant the key is refused (`credential_expired`); null: no expiry' }) expiresAt: string | null;
+  @ApiProperty({ ...KEY_ALLOWED_RANGES, description: 'CIDR ranges the key may be used from (normalised); null: any address' }) allowedRanges: string[] | null;
 
   static of(k: ApiKey): ApiKeySummaryDto {
-    return { id: k.id, last4: k.last4, createdAt: k.createdAt.toISOString(), lastUsedAt: k.lastUsedAt?.toISOString() ?? null, lastUsedIp: k.lastUsedIp };
+    return {
+      id: k.id,
+      last4: k.last4,
+      createdAt: k.createdAt.toISOString(),
+      lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+      lastUsedIp: k.lastUsedIp,
+      expiresAt: k.expiresAt?.toISOString() ?? null,
+      allowedRanges: k.allowedRanges,
+    };
   }
 }
 
@@ -130,6 +176,8 @@ export class IssuedApiKeyDto {
   @ApiProperty() keyId: string;
   @ApiProperty({ example: 'CDEF' }) last4: string;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ ...KEY_EXPIRES_AT, description: 'The key\'s expiry; null: none' }) expiresAt: string | null;
+  @ApiProperty({ ...KEY_ALLOWED_RANGES, description: 'The ranges the key may be used from; null: any address' }) allowedRanges: string[] | null;
 }
 
 export class AppAuthorizationDto {

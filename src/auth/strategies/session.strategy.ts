@@ -36,6 +36,7 @@ export class SessionStrategy extends CredentialStrategy(RequestStrategy, 'sessio
       application: null,
       scopes: null,
       sessionId: session.id,
+      secondFactor: { factors: session.factors, at: session.secondFactorAt?.getTime() ?? null, pending: session.pending },
     };
   }
 }

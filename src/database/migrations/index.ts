@@ -9,6 +9,11 @@ import { AppStatistics1795700000000 } from './1795700000000-AppStatistics.js';
 import { OtpClaimsByExpiry1795800000000 } from './1795800000000-OtpClaimsByExpiry.js';
 import { DavChecksums1796100000000 } from './1796100000000-DavChecksums.js';
 import { StorageQuotas1796200000000 } from './1796200000000-StorageQuotas.js';
+import { AppPasswords1796300000000 } from './1796300000000-AppPasswords.js';
+import { CredentialLimits1796400000000 } from './1796400000000-CredentialLimits.js';
+import { SignedLinks1796500000000 } from './1796500000000-SignedLinks.js';
+import { TwoFactor1796600000000 } from './1796600000000-TwoFactor.js';
+import { Passkeys1796700000000 } from './1796700000000-Passkeys.js';
 
 /**
  * The database's history, oldest first. Migrations stay together here rather than with the
@@ -28,4 +33,9 @@ export const MIGRATIONS = [
   OtpClaimsByExpiry1795800000000,
   DavChecksums1796100000000,
   StorageQuotas1796200000000,
+  AppPasswords1796300000000,
+  CredentialLimits1796400000000,
+  SignedLinks1796500000000,
+  TwoFactor1796600000000,
+  Passkeys1796700000000,
 ];

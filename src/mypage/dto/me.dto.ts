@@ -4,17 +4,18 @@ import type { AppConnection } from '../../accounts/app-connection.entity.js';
 import { basicPasswordKind } from '../../accounts/core/app-connection.js';
 
 export class AppConnectionDto {
-  @ApiProperty({ enum: ['legacy', 'disabled', 'issued'], description: 'legacy: Basic takes the login password; disabled: no Basic; issued: Basic takes only the issued password' })
+  @ApiProperty({ enum: ['legacy', 'disabled', 'issued'], description: 'legacy: Basic takes the login password; disabled: no Basic; issued: Basic takes only the app passwords (`/api/me/app-passwords`)' })
   state: string;
 
   @ApiProperty({ enum: ['login', 'issued'], nullable: true, type: String, description: 'Which password Basic and OTP accept now' })
   basicAccepts: 'login' | 'issued' | null;
 
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) issuedAt: string | null;
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) lastUsedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'When enable or reissue last issued a password' }) issuedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: "Latest use of the account's own Basic/OTP secrets: the login password while legacy, else its most recently used app password" })
+  lastUsedAt: string | null;
   @ApiProperty({ nullable: true, type: String }) lastUsedIp: string | null;
 
-  @ApiPropertyOptional({ description: 'The new password: shown in this answer only, never again' })
+  @ApiPropertyOptional({ description: 'The new app password (enable, reissue): shown in this answer only, never again' })
   password?: string;
 
   static of(c: AppConnection, password?: string): AppConnectionDto {

@@ -16,6 +16,11 @@ describe('trafficAreaOf', () => {
     ['/v2/dav/x', 'dav'],
     ['/backup/x', 'backup'],
     ['/backup', 'backup'],
+    ['/link/l1.abc.1.mac', 'file'], // a signed link's use is its creator's file traffic
+    ['/link/l1.abc.1.mac/in/a.txt', 'file'],
+    ['/link;x=1/l1.abc', 'file'],
+    ['/link', 'other'],
+    ['/links/x', 'other'],
     ['/api/me', 'other'],
     ['/api/admin/accounts', 'other'],
     ['/api/whoami', 'other'],

@@ -27,6 +27,7 @@ export function trafficAreaOf(url: string): TrafficArea {
   if (seg[1] === 'api' && seg[2] !== undefined && API_AREAS.has(seg[2])) return seg[2] as TrafficArea;
   if (seg[1] === 'dav' || (seg[1] === 'v2' && seg[2] === 'dav')) return 'dav';
   if (seg[1] === 'backup') return 'backup';
+  if (seg[1] === 'link' && seg[2] !== undefined) return 'file';
   return 'other';
 }
 
@@ -40,6 +41,8 @@ function plainAreaOf(url: string): TrafficArea {
   if (url.startsWith('/dav') && endsSegment(url, 4)) return 'dav';
   if (url.startsWith('/v2/dav') && endsSegment(url, 7)) return 'dav';
   if (url.startsWith('/backup') && endsSegment(url, 7)) return 'backup';
+  // A signed link's download or upload is its creator's file traffic (contract §4.8).
+  if (url.startsWith('/link/')) return 'file';
   return 'other';
 }
 

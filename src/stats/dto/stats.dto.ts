@@ -80,7 +80,7 @@ export class StorageReportDto {
 }
 
 export class AuthItemDto {
-  @ApiProperty({ enum: ['basic', 'bearer', 'otp', 'session'] }) method: string;
+  @ApiProperty({ enum: ['basic', 'bearer', 'otp', 'session', 'link'] }) method: string;
   @ApiProperty({ enum: ['success', 'failure'] }) outcome: string;
   @ApiProperty({ type: String, nullable: true, description: 'The error code of failures (e.g. invalid_credentials, otp_replayed)' }) code: string | null;
   @ApiProperty() count: number;

@@ -1,6 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { MAX_ALLOWED_RANGES } from '../../common/credential-limits.js';
 import type { AclEffect, AclRule as Rule } from '../../acl/core/acl-resolver.js';
 import { MAX_RULES_PER_SUBLOGIN } from '../../acl/rule-set.js';
 import { SUBLOGIN_NAME_PATTERN, type Sublogin } from '../../accounts/sublogin.entity.js';
@@ -33,7 +34,39 @@ const RULES: { type: [typeof AclRuleDto]; maxItems: number; description: string 
   description: `At most ${MAX_RULES_PER_SUBLOGIN}. The most specific rule covering a path decides; at equal depth deny wins; no rule denies. Identical rules are stored once; the same path with both effects is refused. Invalid rules answer \`acl_rule_invalid\` naming them, and nothing changes.`,
 };
 
-export class CreateSubloginDto {
+const EXPIRES_AT: ApiPropertyOptions = {
+  type: String,
+  format: 'date-time',
+  nullable: true,
+  example: '2026-12-31T18:00:00Z',
+  description: 'ISO 8601 instant with a time zone (or a date: midnight UTC) from which the sublogin is refused (`401 credential_expired`) with every method; null: no expiry (contract §4.7)',
+};
+const ALLOWED_RANGES: ApiPropertyOptions = {
+  type: [String],
+  nullable: true,
+  maxItems: MAX_ALLOWED_RANGES,
+  example: ['192.0.2.0/24', '2001:db8::/32'],
+  description: `Addresses and CIDR ranges (IPv4, IPv6; at most ${MAX_ALLOWED_RANGES}) the sublogin may be used from, as the service sees the client (TRUST_PROXY); elsewhere \`403 address_not_allowed\`. null or []: any address. Stored normalised (\`192.0.2.7\` is \`192.0.2.7/32\`); an entry that is not an address or range answers \`400 validation_failed\` naming it`,
+};
+
+/** The optional limits of a sublogin, as created or changed (contract §4.7). */
+class SubloginLimitsInputDto {
+  @ApiPropertyOptional(EXPIRES_AT)
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  expiresAt?: string | null;
+
+  @ApiPropertyOptional(ALLOWED_RANGES)
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_ALLOWED_RANGES * 4)
+  @IsString({ each: true })
+  @MaxLength(64, { each: true })
+  allowedRanges?: string[] | null;
+}
+
+export class CreateSubloginDto extends SubloginLimitsInputDto {
   @ApiProperty(NAME)
   @Matches(SUBLOGIN_NAME_PATTERN, NAME_MESSAGE)
   name: string;
@@ -53,7 +86,7 @@ export class CreateSubloginDto {
   rules?: AclRuleDto[];
 }
 
-export class UpdateSubloginDto {
+export class UpdateSubloginDto extends SubloginLimitsInputDto {
   @ApiProperty(NAME)
   @Matches(SUBLOGIN_NAME_PATTERN, NAME_MESSAGE)
   name: string;
@@ -112,6 +145,8 @@ export class SubloginDto {
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastUsedAt: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'Address of the last successful authentication' }) lastUsedIp: string | null;
+  @ApiProperty({ ...EXPIRES_AT, description: 'From this instant the sublogin is refused (`credential_expired`); null: no expiry' }) expiresAt: string | null;
+  @ApiProperty({ ...ALLOWED_RANGES, description: 'CIDR ranges it may be used from (normalised); null: any address' }) allowedRanges: string[] | null;
 
   static of(s: Sublogin): SubloginDto {
     return {
@@ -122,6 +157,8 @@ export class SubloginDto {
       updatedAt: s.updatedAt.toISOString(),
       lastUsedAt: s.lastUsedAt?.toISOString() ?? null,
       lastUsedIp: s.lastUsedIp,
+      expiresAt: s.expiresAt?.toISOString() ?? null,
+      allowedRanges: s.allowedRanges,
     };
   }
 }

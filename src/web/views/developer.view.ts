@@ -2,6 +2,7 @@ import type { ApiKey } from '../../api-keys/api-key.entity.js';
 import type { Application } from '../../api-keys/application.entity.js';
 import { type Html, html } from '../core/html.js';
 import { csrfField, layout, postButton, secretPanel, type Viewer, when } from './layout.js';
+import { limitsFields, limitsSummary, localValue } from './limits.view.js';
 
 export function statusBadge(status: Application['status']): Html {
   const css = status === 'approved' ? 'state-ok' : status === 'pending' ? 'state-warn' : 'state-bad';
@@ -65,6 +66,8 @@ export interface DeveloperDetailView {
   publicUrl: string;
   newKey?: string;
   notice?: string | null;
+  /** The key-limits form as sent, when it was refused. */
+  limitsForm?: { expiresAt?: string; allowedRanges?: string; problems: string[] };
 }
 
 export function developerDetailPage(v: DeveloperDetailView): Html {
@@ -82,9 +85,18 @@ export function developerDetailPage(v: DeveloperDetailView): Html {
 <dt>Active key</dt><dd><code>…${v.key.last4}</code></dd>
 <dt>Issued</dt><dd>${when(v.key.createdAt)}</dd>
 <dt>Last used</dt><dd>${when(v.key.lastUsedAt)}${v.key.lastUsedIp ? html` from <code>${v.key.lastUsedIp}</code>` : ''}</dd>
+<dt>Limits</dt><dd id="key-limits-summary">${limitsSummary(v.key.expiresAt, v.key.allowedRanges)}</dd>
 </dl>
-<p>Lost the key, or it leaked? Rotating issues a new one (shown once) and the old one stops working at once, everywhere.</p>
-<div class="actions">${postButton(v.viewer, `${base}/key/rotate`, 'Rotate the key', { className: 'danger' })}</div>`;
+<p>Lost the key, or it leaked? Rotating issues a new one (shown once) with the same limits, and the old one stops working at once, everywhere.</p>
+<div class="actions">${postButton(v.viewer, `${base}/key/rotate`, 'Rotate the key', { className: 'danger' })}</div>
+<h3 id="key-limits">Expiry and addresses</h3>
+<p>Limit when and from where the key is accepted (your servers’ addresses, say). Effective at once, everywhere.</p>
+${v.limitsForm?.problems.length ? html`<div class="error" role="alert"><ul>${v.limitsForm.problems.map((p) => html`<li>${p}</li>`)}</ul></div>` : ''}
+<form method="post" action="${base}/key/limits">
+${csrfField(v.viewer)}
+${limitsFields('key-', v.limitsForm ?? { expiresAt: localValue(v.key.expiresAt), allowedRanges: (v.key.allowedRanges ?? []).join('\n') }, 'the key')}
+<div class="actions"><button type="submit">Save limits</button></div>
+</form>`;
   return layout(
     { title: a.name, viewer: v.viewer, active: '/developer', notice: v.notice },
     html`${

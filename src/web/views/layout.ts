@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AccountRole } from '../../accounts/account.entity.js';
 import { type Html, html, trusted } from '../core/html.js';
+import { PASSKEY_SCRIPT_SOURCE } from './passkey-script.js';
 
 /** Who is looking at a page, and the CSRF token its forms carry. */
 export interface Viewer {
@@ -85,8 +86,11 @@ const sha256 = (s: string) => `'sha256-${createHash('sha256').update(s).digest('
 export const PAGE_CSP = [
   "default-src 'none'",
   `style-src ${sha256(CSS)}`,
-  `script-src ${sha256(JS)}`,
+  // The passkey forms' script (views/passkey-script.ts), on the pages that carry one.
+  `script-src ${sha256(JS)} ${PASSKEY_SCRIPT_SOURCE}`,
   "img-src 'self'",
+  // The passkey script asks this service (only) for a ceremony's options.
+  "connect-src 'self'",
   "form-action 'self'",
   "frame-ancestors 'none'",
   "base-uri 'none'",

@@ -37,7 +37,7 @@ const STATE: Record<AppConnection['state'], { label: string; css: string; text: 
   issued: {
     label: 'App password issued',
     css: 'state-ok',
-    text: 'HTTP Basic and one-time passwords accept only the app password issued to you, never your login password.',
+    text: 'HTTP Basic and one-time passwords accept only your app passwords, never your login password.',
   },
 };
 
@@ -58,7 +58,8 @@ ${c.issuedAt ? html`<dt>Issued</dt><dd>${when(c.issuedAt)}</dd>` : ''}
 <dt>Last used</dt><dd>${when(c.lastUsedAt)}${c.lastUsedIp ? html` from <code>${c.lastUsedIp}</code>` : ''}</dd>
 </dl>
 <p>${s.text}</p>
-${c.state === 'issued' ? html`<p class="hint">A new app password replaces the old one at once: clients still using the old one stop working.</p>` : ''}
+${c.state === 'issued' ? html`<p><a href="/mypage/app-passwords">Manage your app passwords</a>: one per device or program, each with an optional expiry, addresses and rules, revoked one by one.</p>
+<p class="hint">“Issue a new app password” revokes all of them at once and issues one new one: clients still using an old one stop working.</p>` : ''}
 <div class="actions">${buttons}</div>
 </section>`;
 }
@@ -136,7 +137,7 @@ export function myPage(v: MyPageView): Html {
 <dt>Registered</dt><dd>${when(a.registeredAt)}</dd>
 <dt>Role</dt><dd>${a.role === 'admin' ? 'Operator' : 'Customer'}</dd>
 </dl>
-<p><a href="/mypage/sublogins">Sublogins</a> give other people or devices limited access. <a href="/mypage/security">Security</a> shows failed sign-ins and where each credential was last used.</p>
+<p><a href="/mypage/sublogins">Sublogins</a> give other people or devices limited access. <a href="/mypage/links">Signed links</a> let someone download a file or upload to you without any password, until a time you choose. <a href="/mypage/security">Security</a> shows failed sign-ins and where each credential was last used. <a href="/mypage/two-factor">Two-factor sign-in</a> adds a code from your phone (or a passkey) to your password.</p>
 </section>
 ${appConnection(v)}
 ${connectedApps(v.viewer, v.apps)}

@@ -1,5 +1,6 @@
 import { type Html, html } from '../core/html.js';
 import { layout } from './layout.js';
+import { passkeySignInSection } from './passkeys.view.js';
 
 export interface SignInView {
   formToken: string;
@@ -24,6 +25,7 @@ export function signInPage(v: SignInView): Html {
 <div class="actions"><button type="submit">Sign in</button></div>
 </form>
 <p class="hint">Use the password of your account, not an app password or a sublogin’s password: those are for WebDAV clients and scripts (HTTP Basic).</p>
-</section>`,
+</section>
+${passkeySignInSection(v.formToken, v.next)}`,
   );
 }

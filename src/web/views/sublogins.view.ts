@@ -3,6 +3,7 @@ import type { SubloginWithRuleCount } from '../../sublogins/sublogins.service.js
 import type { Sublogin } from '../../accounts/sublogin.entity.js';
 import { type Html, html } from '../core/html.js';
 import { csrfField, layout, postButton, secretPanel, type Viewer, when } from './layout.js';
+import { limitsFields, limitsSummary, localValue } from './limits.view.js';
 
 const RULES_HINT = html`One rule per line: <code>allow PATH</code> or <code>deny PATH</code>; lines starting with <code>#</code> are comments.
 Paths are <code>/class/</code>, <code>/class/action</code> or <code>/class/action/folder…</code> with the classes
@@ -23,7 +24,7 @@ export interface SubloginListView {
   offset: number;
   limit: number;
   notice?: string | null;
-  form?: { name?: string; rules?: string; problems: string[] };
+  form?: { name?: string; rules?: string; expiresAt?: string; allowedRanges?: string; problems: string[] };
 }
 
 export function subloginListPage(v: SubloginListView): Html {
@@ -32,6 +33,7 @@ export function subloginListPage(v: SubloginListView): Html {
 <th scope="row"><a href="/mypage/sublogins/${s.name}"><code>${s.login}</code></a></th>
 <td>${s.enabled ? html`<span class="badge state-ok">enabled</span>` : html`<span class="badge state-muted">disabled</span>`}</td>
 <td>${ruleCount}</td>
+<td>${limitsSummary(s.expiresAt, s.allowedRanges)}</td>
 <td>${when(s.lastUsedAt)}${s.lastUsedIp ? html`<br><code>${s.lastUsedIp}</code>` : ''}</td>
 <td>${when(s.createdAt)}</td>
 </tr>`,
@@ -46,7 +48,7 @@ export function subloginListPage(v: SubloginListView): Html {
 <p>A sublogin signs in as <code>${v.customerLogin}-NAME</code> with its own password (HTTP Basic, OTP) and may do only what its rules allow.</p>
 ${
   v.items.length
-    ? html`<table><caption>${v.total} sublogin${v.total === 1 ? '' : 's'}</caption><thead><tr><th scope="col">Login</th><th scope="col">State</th><th scope="col">Rules</th><th scope="col">Last used</th><th scope="col">Created</th></tr></thead><tbody>${rows}</tbody></table>
+    ? html`<table><caption>${v.total} sublogin${v.total === 1 ? '' : 's'}</caption><thead><tr><th scope="col">Login</th><th scope="col">State</th><th scope="col">Rules</th><th scope="col">Limits</th><th scope="col">Last used</th><th scope="col">Created</th></tr></thead><tbody>${rows}</tbody></table>
 <p class="actions">${prev} ${next}</p>`
     : html`<p class="state-muted">You have no sublogins yet.</p>`
 }
@@ -63,6 +65,7 @@ ${csrfField(v.viewer)}
 <label for="rules">Rules</label>
 <p class="hint" id="rules-hint">${RULES_HINT}</p>
 <textarea id="rules" name="rules" rows="6" aria-describedby="rules-hint" placeholder="${RULES_EXAMPLE}">${f?.rules ?? ''}</textarea>
+${limitsFields('new-', { expiresAt: f?.expiresAt, allowedRanges: f?.allowedRanges }, 'the sublogin')}
 <div class="actions"><button type="submit">Create sublogin</button></div>
 </form>
 </section>`,
@@ -77,6 +80,8 @@ export interface SubloginDetailView {
   newPassword?: string;
   notice?: string | null;
   ruleProblems?: string[];
+  /** The limits form as sent, when it was refused. */
+  limitsForm?: { expiresAt?: string; allowedRanges?: string; problems: string[] };
   explain?: { path: string; decision?: AclDecision; problem?: string };
 }
 
@@ -105,6 +110,7 @@ export function subloginDetailPage(v: SubloginDetailView): Html {
 <dl class="facts">
 <dt>Login</dt><dd><code>${s.login}</code></dd>
 <dt>State</dt><dd>${s.enabled ? html`<span class="badge state-ok">enabled</span>` : html`<span class="badge state-muted">disabled: authenticates nowhere</span>`}</dd>
+<dt>Limits</dt><dd id="limits-summary">${limitsSummary(s.expiresAt, s.allowedRanges)}</dd>
 <dt>Last used</dt><dd>${when(s.lastUsedAt)}${s.lastUsedIp ? html` from <code>${s.lastUsedIp}</code>` : ''}</dd>
 <dt>Created</dt><dd>${when(s.createdAt)}</dd>
 </dl>
@@ -112,6 +118,16 @@ export function subloginDetailPage(v: SubloginDetailView): Html {
 ${s.enabled ? postButton(v.viewer, `${base}/disable`, 'Disable', { className: 'secondary' }) : postButton(v.viewer, `${base}/enable`, 'Enable')}
 ${postButton(v.viewer, `${base}/password`, 'Generate a new password', { className: 'secondary' })}
 </div>
+</section>
+<section aria-labelledby="limits-h" id="limits">
+<h2 id="limits-h">Expiry and addresses</h2>
+<p>Limit when and from where <code>${s.login}</code> works, with every method (Basic, OTP, and the tokens of apps it authorised). Effective at once.</p>
+${problemList(v.limitsForm?.problems ?? [])}
+<form method="post" action="${base}/limits">
+${csrfField(v.viewer)}
+${limitsFields('', v.limitsForm ?? { expiresAt: localValue(s.expiresAt), allowedRanges: (s.allowedRanges ?? []).join('\n') }, 'the sublogin')}
+<div class="actions"><button type="submit">Save limits</button></div>
+</form>
 </section>
 <section aria-labelledby="rules-h" id="rules">
 <h2 id="rules-h">Rules</h2>

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { KeyRing } from '../../../src/crypto/secrets.js';
+import { formatLinkToken, parseLinkToken, type SignedFields } from '../../../src/links/core/link-token.js';
+import { LinkSigner } from '../../../src/links/link-signer.js';
 import type { HttpClient, HttpResponse } from '../../support/http-client.js';
 import { oauthApplication, tokensFor } from '../../support/oauth.js';
 import { RawSession } from '../../support/raw-session.js';
@@ -127,6 +130,7 @@ export async function buildFixture(t: TestApp): Promise<Fixture> {
     const res = await fetch(`${t.url}/api/file/list?path=%2F`, { headers: { authorization: `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`, 'x-api-key': live.key } });
     if (res.status !== 200) throw new Error(`corpus fixture: list as ${login}: ${res.status}`);
   }
+  const links = await signedLinks(t, owner);
   const host = new URL(t.url).host;
   return {
     owner,
@@ -168,6 +172,56 @@ export async function buildFixture(t: TestApp): Promise<Fixture> {
       ADMIN_CSRF: adminSession.csrf,
       // An EXPIRE fixed for the whole run, for OTP cases that must be the same token twice.
       EXP: String(Math.floor(Date.now() / 1000) + 3600),
+      ...links,
     },
+  };
+}
+
+/**
+ * Signed links of the customer (contract §4.8): live ones, and the forged, re-signed (under the
+ * real key with other constraints, under another key id, under another SECRET_KEY), truncated,
+ * expired and revoked ones a hostile holder could try. The re-signing uses the server's own
+ * KeyRing, as someone who knew every part but the row's constraints would.
+ */
+async function signedLinks(t: TestApp, owner: HttpClient): Promise<Record<string, string>> {
+  const make = async (body: Record<string, unknown>): Promise<{ id: string; token: string }> => ok(owner.post('/api/file/links', { json: body }), 201, `link ${JSON.stringify(body)}`);
+  const link = await make({ method: 'GET', path: '/docs/a.txt', expiresIn: 3600, maxUses: 1000 });
+  const once = await make({ method: 'GET', path: '/docs/a.txt', expiresIn: 3600, maxUses: 1 });
+  const put = await make({ method: 'PUT', path: '/docs/a.txt', expiresIn: 3600, maxUploadBytes: 4 });
+  const folder = await make({ method: 'PUT', path: '/tmp', target: 'prefix', expiresIn: 3600, maxUploadBytes: 4 });
+  const ranged = await make({ method: 'GET', path: '/docs/a.txt', expiresIn: 3600, allowedRanges: ['10.0.0.0/8'] });
+  const revoked = await make({ method: 'GET', path: '/docs/a.txt', expiresIn: 3600 });
+  await ok(owner.delete(`/api/file/links/${revoked.id}`), 200, 'revoke link');
+  const expired = await make({ method: 'GET', path: '/docs/a.txt', expiresIn: 1 });
+  await new Promise((r) => setTimeout(r, 1_100));
+
+  const parsed = parseLinkToken(link.token)!;
+  const fields: SignedFields = { id: parsed.id, method: 'GET', target: 'file', path: '/docs/a.txt', expiry: parsed.expiry, allowedRanges: null, maxUses: 1000, maxUploadBytes: null };
+  const signer = new LinkSigner(t.app.get(KeyRing));
+  const resigned = (kid: string, f: SignedFields, by = signer) => formatLinkToken(kid, f.id, f.expiry, by.sign(kid, f));
+  if (resigned('l1', fields) !== link.token) throw new Error('corpus fixture: the test signer does not sign as the server does');
+  const last = link.token.at(-1)!;
+  return {
+    LINK: link.token,
+    LINK_ONCE: once.token,
+    LINK_PUT: put.token,
+    LINK_FOLDER: folder.token,
+    LINK_RANGED: ranged.token,
+    LINK_REVOKED: revoked.token,
+    LINK_EXPIRED: expired.token,
+    LINK_ALTERED: link.token.slice(0, -1) + (last === 'A' ? 'B' : 'A'),
+    LINK_TRUNCATED: link.token.slice(0, -3),
+    LINK_NO_MAC: link.token.slice(0, link.token.lastIndexOf('.') + 1),
+    LINK_LONGER_EXPIRY: resigned('l1', { ...fields, expiry: fields.expiry + 86_400 }),
+    LINK_UNLIMITED: resigned('l1', { ...fields, maxUses: null }),
+    LINK_OTHER_PATH: resigned('l1', { ...fields, path: '/private/p.txt' }),
+    LINK_AS_PUT: resigned('l1', { ...fields, method: 'PUT' }),
+    LINK_OTHER_KID: resigned('l2', fields),
+    LINK_OTHER_KEY: resigned('l1', fields, new LinkSigner(new KeyRing(randomBytes(32)))),
+    LINK_UNKNOWN_ID: resigned('l1', { ...fields, id: '00000000-0000-4000-8000-000000000000' }),
+    LINK_ID: parsed.id,
+    LINK_ID_UPPER: parsed.id.toUpperCase(),
+    LINK_EXPIRY: String(parsed.expiry),
+    LINK_MAC: link.token.slice(link.token.lastIndexOf('.') + 1),
   };
 }

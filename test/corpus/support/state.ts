@@ -17,7 +17,8 @@ export interface StateSnapshot {
 
 /** Tables that count or record requests: they change with every request, hostile or not. */
 const ACTIVITY_TABLES = new Set(['audit_events', 'traffic_hours', 'auth_hours', 'app_hours', 'api_key_uses', 'otp_used']);
-const ACTIVITY_COLUMNS = /^last_used_(at|ip)$/;
+// `uses`: a signed link's use count (signed_links), which a successful use moves on.
+const ACTIVITY_COLUMNS = /^(last_used_(at|ip)|uses)$/;
 
 export async function snapshotState(t: TestApp, storageDir: string): Promise<StateSnapshot> {
   return { files: await fileTree(storageDir), tables: await tables(t.app.get(DataSource)) };
