@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '../../src/auth/session.entity.js';
 import { makeOtp } from '../../src/otp/core/otp-token.js';
 import { AuditEvent } from '../../src/audit/audit-event.entity.js';
+import { AuditService } from '../../src/audit/audit.service.js';
 import { RecoveryCode } from '../../src/two-factor/recovery-code.entity.js';
 import { TotpEnrolment } from '../../src/two-factor/totp-enrolment.entity.js';
 import { approvedApplication, type TestApplication } from '../support/api-key.js';
@@ -166,6 +167,8 @@ describe('two-factor sign-in: TOTP, recovery codes, no back door, recent second 
     // The app password (a program's way in) works, with no second factor.
     const withApp = await rawRequest(`${t.url}/api/whoami`, { headers: { authorization: basic('alice', appPassword!) } });
     expect(withApp.status).toBe(200);
+    // Audit records are buffered (written every 250 ms): write them before reading the table.
+    await t.app.get(AuditService).flush();
     expect((await ds.getRepository(AuditEvent).findBy({ type: 'app_connection.reissue', login: 'alice' })).length).toBeGreaterThan(0);
   });
 
@@ -298,6 +301,7 @@ describe('two-factor sign-in: TOTP, recovery codes, no back door, recent second 
   });
 
   it('audits enrolment, confirmation, each use, failures, recovery-code use and removal', async () => {
+    await t.app.get(AuditService).flush();
     const types = new Set((await ds.getRepository(AuditEvent).find()).map((e) => `${e.type}:${e.outcome}`));
     for (const t of [
       'two_factor.totp.enrol:success',
