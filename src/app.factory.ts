@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import fastifyCookie from '@fastify/cookie';
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -18,6 +17,8 @@ import type { AppConfig } from './config/config.js';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter.js';
 import { answerClientError, answerFrameworkError } from './errors/client-error.js';
 import { registerCompression } from './common/http/compression.js';
+import { installCookies } from './common/http/cookies.js';
+import { installStreamedBodyParsing } from './common/http/streamed-body.js';
 import { strictJsonBodyParser } from './common/http/strict-json.js';
 import { sendContinueOnFirstRead } from './common/http/expect-continue.js';
 import { isServerWideOptions } from './dav/dav-root.controller.js';
@@ -76,13 +77,14 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // anything that could answer it. The metrics count requests from the accounting's sample.
   const accounting = app.get(AccountingHook);
   accounting.install(fastify);
-  fastify.addHook('onRequest', (req, reply, done) => {
+  fastify.addHook('onRequest', function startRequest(req, reply, done) {
     reply.header('x-request-id', req.id);
     accounting.start(req, reply);
     done();
   });
-  // Every 401 names the ways in: the route's challenges, or on a sign-in form the session's.
-  installChallenges(fastify, sessionChallenge(config.basicRealm));
+  // Every 401 names the ways in: the route's challenges, or on a sign-in form the session's
+  // (run by each route's one onSend hook, registerCompression below).
+  const challenge = installChallenges(fastify, sessionChallenge(config.basicRealm));
   // The fields Passport sets on the requests it authenticates, on every request from the start.
   installPassportRequestFields(fastify);
   // Fastify's onClose runs once in-flight requests are answered and while the database is still
@@ -92,10 +94,15 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     await app.get(AuditService).flush();
   });
 
-  await app.register(fastifyCookie as never);
+  // Cookies (sessions, CSRF, the sign-in attempt) parsed when read and written when set: no hook
+  // on the many routes that use none (cookies.ts).
+  installCookies(fastify);
+  // `@StreamedBody()` routes' own onRequest hook; before any route exists.
+  installStreamedBodyParsing(fastify);
   // Compressed answers (br/gzip) for clients that accept them; file content only with
   // COMPRESS_DOWNLOADS. Before any route exists: Nest's come at init(), Swagger UI's below.
-  await registerCompression(fastify, { compressDownloads: config.compressDownloads });
+  // Each route's one onSend hook also gives a 401 its challenge.
+  await registerCompression(fastify, { compressDownloads: config.compressDownloads, everyAnswer: challenge });
   // JSON bodies: strict UTF-8, bounded depth, no prototype-pollution keys (see strict-json.ts). Set
   // before init(), so Nest does not register Fastify's default JSON parser.
   app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes }, strictJsonBodyParser);

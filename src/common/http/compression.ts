@@ -148,18 +148,31 @@ export function encodeFileContent(content: Readable, coding: ContentCoding | nul
   return pipeline(content, encoder, () => undefined);
 }
 
+/** What every routed answer needs before it is sent (the 401's challenge), if anything. */
+export type EveryAnswer = (req: FastifyRequest, reply: FastifyReply) => void;
+
 /**
  * Registers compression on the Fastify instance, before any route exists (hooks of `onRoute`
  * see only routes added after them): Nest's routes at init(), Swagger UI's.
+ *
+ * Each route gets ONE onSend hook (issue 18: the plugin's onRequest and onSend, afterCompression,
+ * the challenge hook and the cookie hook were five hook calls on every answer): `everyAnswer`
+ * first, then — where the route compresses — the plugin's onSend, only for a body it could encode
+ * (a stream, or at least COMPRESSION_THRESHOLD bytes: below that it returns the body untouched),
+ * then afterCompression. The plugin's onRequest only decorates `reply.compress()`, which the
+ * service never calls: it is taken off.
  */
-export async function registerCompression(fastify: FastifyInstance, options: { compressDownloads: boolean }): Promise<void> {
-  // Before the plugin's own onRoute hook, so that it already sees `compress: false`.
+export async function registerCompression(fastify: FastifyInstance, options: { compressDownloads: boolean; everyAnswer?: EveryAnswer }): Promise<void> {
+  const added = new WeakSet<object>();
+  // Before the plugin's own onRoute hook, so that it already sees `compress: false`; and what the
+  // route had, so that what the plugin appends can be told apart.
   fastify.addHook('onRoute', (route) => {
     const config = route.config as Record<string, unknown> | undefined;
     if (config?.[FILE_CONTENT] === true) {
       route.compress = false;
       route.config = { ...config, [FILE_CONTENT_CODING]: options.compressDownloads } as typeof route.config;
     }
+    (route as Snapshot)[BEFORE] = { onRequest: asArray(route.onRequest).length, onSend: asArray(route.onSend).length };
   });
   await fastify.register(fastifyCompress, {
     global: true,
@@ -177,11 +190,53 @@ export async function registerCompression(fastify: FastifyInstance, options: { c
     // allocates its window.
     brotliOptions: { params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_LGWIN]: 18 } },
   });
-  // After the plugin's onRoute hook: these run after its onSend.
+  // After the plugin's onRoute hook: its additions are replaced by the one hook.
   fastify.addHook('onRoute', (route) => {
-    if (route.compress !== false) route.onSend = [...asArray(route.onSend), afterCompression];
-    if (isMethod(route, 'HEAD')) route.onSend = dropBodyLast(asArray(route.onSend));
+    const before = (route as Snapshot)[BEFORE] ?? { onRequest: 0, onSend: 0 };
+    const onRequest = asArray(route.onRequest);
+    const onSend = asArray(route.onSend);
+    for (const hook of [...onRequest.slice(before.onRequest), ...onSend.slice(before.onSend)]) added.add(hook);
+    const pluginOnSend = route.compress === false ? undefined : onSend.slice(before.onSend).at(-1);
+    // A HEAD route copies its GET's options: hooks inherited from there (the plugin's, this one) go too.
+    route.onRequest = onRequest.filter((hook) => !added.has(hook));
+    const kept = onSend.filter((hook) => !added.has(hook) && !(ANSWER in hook));
+    const answer = answerHook(options.everyAnswer, pluginOnSend);
+    added.add(answer);
+    route.onSend = isMethod(route, 'HEAD') ? dropBodyLast([...kept, answer]) : [...kept, answer];
   });
+}
+
+const BEFORE = Symbol('hooksBeforeCompression');
+type Snapshot = RouteOptions & { [BEFORE]?: { onRequest: number; onSend: number } };
+const ANSWER = Symbol('answerHook');
+
+function answerHook(everyAnswer: EveryAnswer | undefined, pluginOnSend: onSendHookHandler | undefined): onSendHookHandler {
+  const hook: onSendHookHandler = pluginOnSend
+    ? function portcullisOnSend(req, reply, payload, done) {
+        everyAnswer?.(req, reply);
+        if (!mayEncode(payload)) {
+          afterCompression(reply, payload);
+          return done(null, payload);
+        }
+        (pluginOnSend as (...args: unknown[]) => unknown)(req, reply, payload, (err: Error | null, encoded?: unknown) => {
+          if (err) return done(err);
+          const sent = encoded === undefined ? payload : encoded;
+          afterCompression(reply, sent);
+          done(null, sent);
+        });
+      }
+    : function portcullisOnSend(req, reply, payload, done) {
+        everyAnswer?.(req, reply);
+        done(null, payload);
+      };
+  return Object.assign(hook, { [ANSWER]: true });
+}
+
+/** Whether the plugin could encode this body: not when nothing, or a string or buffer under the threshold. */
+function mayEncode(payload: unknown): boolean {
+  if (payload === null || payload === undefined) return false;
+  if (typeof payload === 'string' || Buffer.isBuffer(payload)) return Buffer.byteLength(payload) >= COMPRESSION_THRESHOLD;
+  return true;
 }
 
 /**
@@ -189,7 +244,7 @@ export async function registerCompression(fastify: FastifyInstance, options: { c
  * and an answer the plugin would have encoded for another client says so (Vary), so that a
  * cache keys on Accept-Encoding whichever came first.
  */
-const afterCompression: onSendHookHandler = (_req, reply, payload, done) => {
+function afterCompression(reply: FastifyReply, payload: unknown): void {
   const encoding = reply.getHeader('content-encoding');
   if (encoding !== undefined && encoding !== 'identity') {
     const etag = reply.getHeader('etag');
@@ -197,8 +252,7 @@ const afterCompression: onSendHookHandler = (_req, reply, payload, done) => {
   } else if (encodable(reply, payload)) {
     varyOnAcceptEncoding(reply);
   }
-  done(null, payload);
-};
+}
 
 /** What the plugin encodes when asked: a compressible type, not a range, a stream or enough bytes. */
 function encodable(reply: FastifyReply, payload: unknown): boolean {

@@ -32,20 +32,26 @@ const installed = new WeakSet<object>();
 
 /**
  * Fastify chooses a body parser by Content-Type per server, not per route, and the JSON and form
- * parsers buffer. So for `@StreamedBody()` routes only (known once routing has matched, before
- * any hook that reads the body), an onRequest hook makes parsing see a private media type whose
- * parser hands the request stream through untouched. The client's own header stays readable on
- * `req.raw.headers`; every other route parses exactly as before. Idempotent.
+ * parsers buffer. So `@StreamedBody()` routes get an onRequest hook of their own (before any hook
+ * that reads the body) that makes parsing see a private media type whose parser hands the request
+ * stream through untouched. The client's own header stays readable on `req.raw.headers`; every
+ * other route parses exactly as before, and pays nothing (issue 18: the hook was global, asking
+ * every request's route config). Installed by app.factory.ts before any route exists (an `onRoute`
+ * hook sees only later routes); the modules' own calls are then no-ops. Idempotent.
  */
 export function installStreamedBodyParsing(fastify: FastifyInstance): void {
   if (installed.has(fastify)) return;
   installed.add(fastify);
   fastify.addContentTypeParser(STREAM_CONTENT_TYPE, (_req, payload, done) => done(null, payload));
-  fastify.addHook('onRequest', (req, _reply, done) => {
-    if ((req.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[STREAMED_BODY] === true) {
-      // The setter adds to, not replaces, the raw headers (Fastify's request.headers).
-      req.headers = { 'content-type': STREAM_CONTENT_TYPE };
-    }
-    done();
+  fastify.addHook('onRoute', (route) => {
+    if ((route.config as Record<string, unknown> | undefined)?.[STREAMED_BODY] !== true) return;
+    const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [streamedBody, ...own];
   });
+}
+
+function streamedBody(req: FastifyRequest, _reply: unknown, done: () => void): void {
+  // The setter adds to, not replaces, the raw headers (Fastify's request.headers).
+  req.headers = { 'content-type': STREAM_CONTENT_TYPE };
+  done();
 }
