@@ -25,21 +25,22 @@ interface StoredRow {
   consumed_at: Instant;
 }
 
-const UPSERT = `INSERT INTO oauth_artifacts (model, id, grant_id, user_code, uid, client_id, account_id, sublogin_id, payload, consumed_at, expires_at, created_at)
+// Exported for the migration spec that checks their query plans (OAuthPartialIndexes).
+export const UPSERT = `INSERT INTO oauth_artifacts (model, id, grant_id, user_code, uid, client_id, account_id, sublogin_id, payload, consumed_at, expires_at, created_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
   ON CONFLICT (model, id) DO UPDATE SET grant_id = excluded.grant_id, user_code = excluded.user_code, uid = excluded.uid, client_id = excluded.client_id,
     account_id = excluded.account_id, sublogin_id = excluded.sublogin_id, payload = excluded.payload, expires_at = excluded.expires_at`;
-const FIND = 'SELECT payload, expires_at, consumed_at FROM oauth_artifacts WHERE model = ? AND id = ?';
-const FIND_BY: Record<SecondaryKey, string> = {
+export const FIND = 'SELECT payload, expires_at, consumed_at FROM oauth_artifacts WHERE model = ? AND id = ?';
+export const FIND_BY: Record<SecondaryKey, string> = {
   uid: 'SELECT payload, expires_at, consumed_at FROM oauth_artifacts WHERE model = ? AND uid = ? ORDER BY created_at DESC LIMIT 1',
   userCode: 'SELECT payload, expires_at, consumed_at FROM oauth_artifacts WHERE model = ? AND user_code = ? ORDER BY created_at DESC LIMIT 1',
 };
-const CONSUME = 'UPDATE oauth_artifacts SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL';
+export const CONSUME = 'UPDATE oauth_artifacts SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL';
 const GRANT_ID_OF = 'SELECT grant_id FROM oauth_artifacts WHERE model = ? AND id = ?';
 const DESTROY = 'DELETE FROM oauth_artifacts WHERE model = ? AND id = ?';
-const REVOKE_MODEL_OF_GRANT = 'DELETE FROM oauth_artifacts WHERE model = ? AND grant_id = ?';
-const REVOKE_GRANT = 'DELETE FROM oauth_artifacts WHERE grant_id = ?';
-const PRUNE = 'DELETE FROM oauth_artifacts WHERE expires_at < ?';
+export const REVOKE_MODEL_OF_GRANT = 'DELETE FROM oauth_artifacts WHERE model = ? AND grant_id = ?';
+export const REVOKE_GRANT = 'DELETE FROM oauth_artifacts WHERE grant_id = ?';
+export const PRUNE = 'DELETE FROM oauth_artifacts WHERE expires_at < ?';
 
 /**
  * oidc-provider's persistence (one table, see OAuthArtifact): the operations its Adapter needs,
