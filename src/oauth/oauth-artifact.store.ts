@@ -19,6 +19,13 @@ export type SecondaryKey = 'uid' | 'userCode';
 
 type Instant = string | number | null;
 
+/** An artifact as stored, opened: its payload's JSON (no secret of a token: ids are not in it) and its instants. */
+export interface OpenedArtifact {
+  json: string;
+  expiresAt: number | null;
+  consumedAt: number | null;
+}
+
 interface StoredRow {
   payload: string;
   expires_at: Instant;
@@ -88,8 +95,28 @@ export class OAuthArtifactStore {
   }
 
   async find(model: string, id: string): Promise<AdapterPayload | undefined> {
+    const opened = await this.findOpened(model, id);
+    return opened ? OAuthArtifactStore.parse(opened, id) : undefined;
+  }
+
+  /** The artifact's payload opened but not parsed (GrantCache keeps it so), or undefined when gone, expired or unreadable. */
+  async findOpened(model: string, id: string): Promise<OpenedArtifact | undefined> {
     const row = await this.sql.get<StoredRow>(FIND, [model, OAuthArtifactStore.hash(id)]);
-    return row ? this.open(row, id) : undefined;
+    if (!row) return undefined;
+    const expiresAt = instantMs(row.expires_at);
+    if (expiresAt !== null && expiresAt <= Date.now()) return undefined;
+    const json = this.keys.secretBox.open(row.payload);
+    if (json === null) return undefined; // sealed under a retired key, or tampered with
+    return { json, expiresAt, consumedAt: instantMs(row.consumed_at) };
+  }
+
+  /** A fresh payload object (the provider's models keep references into it): the id back, a use as `consumed`; undefined once expired. */
+  static parse(opened: OpenedArtifact, id: string): AdapterPayload | undefined {
+    if (opened.expiresAt !== null && opened.expiresAt <= Date.now()) return undefined;
+    const payload = JSON.parse(opened.json) as AdapterPayload;
+    payload.jti = id;
+    if (opened.consumedAt !== null) payload.consumed = Math.floor(opened.consumedAt / 1000);
+    return payload;
   }
 
   async findBy(model: string, key: SecondaryKey, value: string): Promise<AdapterPayload | undefined> {
@@ -144,4 +171,8 @@ export class OAuthArtifactStore {
 
 function instant(v: Instant): Date | null {
   return v === null ? null : new Date(Number(v));
+}
+
+function instantMs(v: Instant): number | null {
+  return v === null ? null : Number(v);
 }
