@@ -1,9 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { errors } from 'oidc-provider';
 import { DataSource } from 'typeorm';
+import { createTestEnv, type TestEnv } from '../../test/support/test-env.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KeyRing } from '../crypto/secrets.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
@@ -13,16 +11,20 @@ import { OAuthArtifactStore } from './oauth-artifact.store.js';
 import { type Revocation, OAuthRevocations } from './oauth-revocations.js';
 import { GrantCache, TypeOrmOidcAdapter } from './oidc-adapter.js';
 
-/** The adapter's contract on a real (SQLite) database with the real migrations. */
+/**
+ * The adapter's contract on a real database with the real migrations: SQLite, and PostgreSQL when
+ * PORTCULLIS_TEST_POSTGRES is set (its statements take another path, see OAuthSql).
+ */
 describe('TypeOrmOidcAdapter', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'portcullis-oauth-'));
+  let env: TestEnv;
   let ds: DataSource;
   let store: OAuthArtifactStore;
   let revoked: Revocation[];
   let adapter: (model: string) => TypeOrmOidcAdapter;
 
   beforeAll(async () => {
-    ds = new DataSource(dataSourceOptions(`sqlite:${join(dir, 'db.sqlite')}`, SCHEMA));
+    env = await createTestEnv();
+    ds = new DataSource(dataSourceOptions(env.env.DATABASE_URL!, SCHEMA));
     await ds.initialize();
     await ds.runMigrations();
     store = new OAuthArtifactStore(ds, new KeyRing(randomBytes(32)));
@@ -33,7 +35,7 @@ describe('TypeOrmOidcAdapter', () => {
   });
   afterAll(async () => {
     await ds?.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await env?.dispose();
   });
   beforeEach(() => {
     revoked = [];
@@ -112,7 +114,8 @@ describe('TypeOrmOidcAdapter', () => {
     await adapter('AccessToken').upsert(jti, { jti }, -1);
     expect(await adapter('AccessToken').find(jti)).toBeUndefined();
     expect(await store.prune()).toBeGreaterThanOrEqual(1);
-    expect((await ds.query('SELECT COUNT(*) AS n FROM oauth_artifacts WHERE id = ?', [OAuthArtifactStore.hash(jti)]))[0].n).toBe(0);
+    const p = ds.options.type === 'postgres' ? '$1' : '?';
+    expect(Number((await ds.query(`SELECT COUNT(*) AS n FROM oauth_artifacts WHERE id = ${p}`, [OAuthArtifactStore.hash(jti)]))[0].n)).toBe(0);
   });
 
   describe('grants, remembered by each instance', () => {
