@@ -7,11 +7,13 @@
 //   whoami-open   GET /bench/whoami (unguarded), for reference
 //   download-1k-key  GET /api/file/download of a 1 KiB file with Basic (cached) + API key
 //   link-get-1k      the same file through a signed link (GET /link/{token})
+//   oauth-refresh    POST /oauth/token, refresh_token grant with rotation (as bench/run.mjs's row)
 // PROFILE_SECONDS (10) of autocannon with BENCH_CONNECTIONS (16); PROFILE_TOP (10) rows;
 // PROFILE_OUT=<dir> also writes each .cpuprofile (Chrome DevTools opens them).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { obtainTokens } from '../scripts/oauth-token.mjs';
 import { startServer } from './server-process.mjs';
 import { setupTarget } from './setup.mjs';
 
@@ -34,7 +36,35 @@ const WORKLOADS = {
   // Issue 20: a 1 KiB file by Basic + API key, and the same file by a signed link.
   'download-1k-key': { path: '/api/file/download?path=%2Fprofile-1k.txt', headers: { authorization: basic }, prepare: (url, w) => prepareSmall(url, w, false) },
   'link-get-1k': { path: '', prepare: (url, w) => prepareSmall(url, w, true) },
+  // Refresh tokens rotate: each request takes a grant's latest token from a pool and its answer
+  // puts the new one back, so no token is sent twice (a reuse would revoke the grant). The
+  // warm-up and the measured run each get grants of their own (a run stops with requests in flight).
+  'oauth-refresh': { path: '/oauth/token', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, prepare: prepareRefresh },
 };
+
+async function prepareRefresh(url, w) {
+  keyed ??= await setupTarget(url);
+  const sets = [];
+  for (let s = 0; s < 2; s++) {
+    const grants = [];
+    for (let i = 0; i < CONNECTIONS + 4; i++) grants.push(await obtainTokens({ base: url, adminPassword: 'bench-operator-password', login: 'bench', password: 'bench-password', scope: 'file:read' }));
+    sets.push(grants.map((g) => ({ rt: g.refresh_token, clientId: g.client_id })));
+  }
+  w.hooks = () => {
+    const pool = sets.shift();
+    return {
+      setupRequest: (req, context) => {
+        const g = pool.shift();
+        if (!g) throw new Error('oauth-refresh: no refresh token free');
+        context.clientId = g.clientId;
+        return { ...req, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: g.rt, client_id: g.clientId }).toString() };
+      },
+      onResponse: (status, body, context) => {
+        if (status === 200) pool.push({ rt: JSON.parse(body).refresh_token, clientId: context.clientId });
+      },
+    };
+  };
+}
 
 /** The 1 KiB file, the application's key (sent by the Basic workload) and, for the link workload, its path. */
 async function prepareSmall(url, w, link) {
@@ -114,9 +144,10 @@ try {
     if (!w) throw new Error(`unknown workload ${name}; one of ${Object.keys(WORKLOADS).join(', ')}`);
     await w.prepare?.(server.url, w);
     const options = { url: server.url + w.path, headers: w.headers, connections: CONNECTIONS, ...(w.method ? { method: w.method, body: w.body } : {}) };
-    await autocannon({ ...options, duration: 2 }); // warm-up
+    const hooked = () => (w.hooks ? { requests: [w.hooks()] } : {});
+    await autocannon({ ...options, ...hooked(), duration: 2 }); // warm-up
     await cdp.send('Profiler.start');
-    const r = await autocannon({ ...options, duration: SECONDS });
+    const r = await autocannon({ ...options, ...hooked(), duration: SECONDS });
     const { profile } = await cdp.send('Profiler.stop');
     if (r.non2xx + r.errors) throw new Error(`${name}: ${r.non2xx + r.errors} failed requests`);
     if (process.env.PROFILE_OUT) writeFileSync(join(process.env.PROFILE_OUT, `${name}.cpuprofile`), JSON.stringify(profile));

@@ -12,13 +12,14 @@ import { InstantColumn } from '../database/columns.js';
  * cascaded on has real, indexed columns; the rest stays inside the payload.
  */
 @Entity('oauth_artifacts')
-@Index(['grantId'])
-@Index(['model', 'userCode'])
-@Index(['model', 'uid'])
-@Index(['accountId', 'model'])
-@Index(['expiresAt'])
-@Index(['clientId'])
-@Index(['subloginId'])
+// Partial: a row enters only the indexes whose column it sets (migration OAuthPartialIndexes).
+@Index(['grantId'], { where: 'grant_id IS NOT NULL' })
+@Index(['model', 'userCode'], { where: 'user_code IS NOT NULL' })
+@Index(['model', 'uid'], { where: 'uid IS NOT NULL' })
+@Index(['accountId', 'model'], { where: 'account_id IS NOT NULL' })
+@Index(['expiresAt'], { where: 'expires_at IS NOT NULL' })
+@Index(['clientId'], { where: 'client_id IS NOT NULL' })
+@Index(['subloginId'], { where: 'sublogin_id IS NOT NULL' })
 export class OAuthArtifact {
   /** oidc-provider's model name: AccessToken, RefreshToken, Grant, Session, … */
   @PrimaryColumn({ type: 'varchar', length: 40 })

@@ -19,27 +19,35 @@ export type SecondaryKey = 'uid' | 'userCode';
 
 type Instant = string | number | null;
 
+/** An artifact as stored, opened: its payload's JSON (no secret of a token: ids are not in it) and its instants. */
+export interface OpenedArtifact {
+  json: string;
+  expiresAt: number | null;
+  consumedAt: number | null;
+}
+
 interface StoredRow {
   payload: string;
   expires_at: Instant;
   consumed_at: Instant;
 }
 
-const UPSERT = `INSERT INTO oauth_artifacts (model, id, grant_id, user_code, uid, client_id, account_id, sublogin_id, payload, consumed_at, expires_at, created_at)
+// Exported for the migration spec that checks their query plans (OAuthPartialIndexes).
+export const UPSERT = `INSERT INTO oauth_artifacts (model, id, grant_id, user_code, uid, client_id, account_id, sublogin_id, payload, consumed_at, expires_at, created_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
   ON CONFLICT (model, id) DO UPDATE SET grant_id = excluded.grant_id, user_code = excluded.user_code, uid = excluded.uid, client_id = excluded.client_id,
     account_id = excluded.account_id, sublogin_id = excluded.sublogin_id, payload = excluded.payload, expires_at = excluded.expires_at`;
-const FIND = 'SELECT payload, expires_at, consumed_at FROM oauth_artifacts WHERE model = ? AND id = ?';
-const FIND_BY: Record<SecondaryKey, string> = {
+export const FIND = 'SELECT payload, expires_at, consumed_at FROM oauth_artifacts WHERE model = ? AND id = ?';
+export const FIND_BY: Record<SecondaryKey, string> = {
   uid: 'SELECT payload, expires_at, consumed_at FROM oauth_artifacts WHERE model = ? AND uid = ? ORDER BY created_at DESC LIMIT 1',
   userCode: 'SELECT payload, expires_at, consumed_at FROM oauth_artifacts WHERE model = ? AND user_code = ? ORDER BY created_at DESC LIMIT 1',
 };
-const CONSUME = 'UPDATE oauth_artifacts SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL';
+export const CONSUME = 'UPDATE oauth_artifacts SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL';
 const GRANT_ID_OF = 'SELECT grant_id FROM oauth_artifacts WHERE model = ? AND id = ?';
 const DESTROY = 'DELETE FROM oauth_artifacts WHERE model = ? AND id = ?';
-const REVOKE_MODEL_OF_GRANT = 'DELETE FROM oauth_artifacts WHERE model = ? AND grant_id = ?';
-const REVOKE_GRANT = 'DELETE FROM oauth_artifacts WHERE grant_id = ?';
-const PRUNE = 'DELETE FROM oauth_artifacts WHERE expires_at < ?';
+export const REVOKE_MODEL_OF_GRANT = 'DELETE FROM oauth_artifacts WHERE model = ? AND grant_id = ?';
+export const REVOKE_GRANT = 'DELETE FROM oauth_artifacts WHERE grant_id = ?';
+export const PRUNE = 'DELETE FROM oauth_artifacts WHERE expires_at < ?';
 
 /**
  * oidc-provider's persistence (one table, see OAuthArtifact): the operations its Adapter needs,
@@ -87,8 +95,28 @@ export class OAuthArtifactStore {
   }
 
   async find(model: string, id: string): Promise<AdapterPayload | undefined> {
+    const opened = await this.findOpened(model, id);
+    return opened ? OAuthArtifactStore.parse(opened, id) : undefined;
+  }
+
+  /** The artifact's payload opened but not parsed (GrantCache keeps it so), or undefined when gone, expired or unreadable. */
+  async findOpened(model: string, id: string): Promise<OpenedArtifact | undefined> {
     const row = await this.sql.get<StoredRow>(FIND, [model, OAuthArtifactStore.hash(id)]);
-    return row ? this.open(row, id) : undefined;
+    if (!row) return undefined;
+    const expiresAt = instantMs(row.expires_at);
+    if (expiresAt !== null && expiresAt <= Date.now()) return undefined;
+    const json = this.keys.secretBox.open(row.payload);
+    if (json === null) return undefined; // sealed under a retired key, or tampered with
+    return { json, expiresAt, consumedAt: instantMs(row.consumed_at) };
+  }
+
+  /** A fresh payload object (the provider's models keep references into it): the id back, a use as `consumed`; undefined once expired. */
+  static parse(opened: OpenedArtifact, id: string): AdapterPayload | undefined {
+    if (opened.expiresAt !== null && opened.expiresAt <= Date.now()) return undefined;
+    const payload = JSON.parse(opened.json) as AdapterPayload;
+    payload.jti = id;
+    if (opened.consumedAt !== null) payload.consumed = Math.floor(opened.consumedAt / 1000);
+    return payload;
   }
 
   async findBy(model: string, key: SecondaryKey, value: string): Promise<AdapterPayload | undefined> {
@@ -143,4 +171,8 @@ export class OAuthArtifactStore {
 
 function instant(v: Instant): Date | null {
   return v === null ? null : new Date(Number(v));
+}
+
+function instantMs(v: Instant): number | null {
+  return v === null ? null : Number(v);
 }

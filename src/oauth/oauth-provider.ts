@@ -10,7 +10,7 @@ import { OAuthClients } from './oauth-clients.js';
 import { deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, PAGE_HEADERS } from './oauth-pages.js';
 import { OAuthRevocations } from './oauth-revocations.js';
 import { OAuthSubjects } from './oauth-subjects.js';
-import { ClientAdapter, TypeOrmOidcAdapter } from './oidc-adapter.js';
+import { ClientAdapter, GrantCache, TypeOrmOidcAdapter } from './oidc-adapter.js';
 
 /** Where the provider is mounted (oauth-http.ts): its endpoints are `/oauth/token`, `/oauth/auth`, … */
 export const OAUTH_PREFIX = '/oauth';
@@ -47,6 +47,8 @@ export class OAuthProvider {
   readonly issuer: string;
   /** The resource indicator of the API (RFC 8707): the audience of every access token. */
   readonly resource: string;
+  /** Grants remembered between refreshes (see GrantCache). */
+  readonly grants: GrantCache;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -59,7 +61,8 @@ export class OAuthProvider {
     this.issuer = config.publicUrl;
     this.resource = config.publicUrl;
     const clientAdapter = new ClientAdapter((id) => clients.metadata(id));
-    const adapter = (model: string) => (model === 'Client' ? clientAdapter : new TypeOrmOidcAdapter(model, store, revocations));
+    this.grants = new GrantCache(config.verifyCacheTtlSeconds * 1000, revocations);
+    const adapter = (model: string) => (model === 'Client' ? clientAdapter : new TypeOrmOidcAdapter(model, store, revocations, this.grants));
     const resource = this.resource;
 
     this.provider = new Provider(this.issuer, {

@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { SharedState } from '../shared-state/shared-state.js';
+import { type BroadcastHealth, SharedState } from '../shared-state/shared-state.js';
 
 const CHANNEL = 'oauth-revocations';
 
@@ -30,6 +30,19 @@ export class OAuthRevocations implements OnModuleInit {
 
   async grantRevoked(grantId: string): Promise<void> {
     await this.announce({ kind: 'grant', grantId });
+  }
+
+  /**
+   * A grant was written (a consent adds to it): the same announcement as a revocation, since
+   * what any instance remembers of the grant (GrantCache, the Bearer cache) must go either way.
+   */
+  async grantChanged(grantId: string): Promise<void> {
+    await this.announce({ kind: 'grant', grantId });
+  }
+
+  /** Whether announcements are heard (caches that rely on them fail closed when not). */
+  get broadcast(): BroadcastHealth {
+    return this.state;
   }
 
   async tokenRevoked(idHash: string): Promise<void> {

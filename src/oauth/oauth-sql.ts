@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
+import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 
 export type SqlValue = string | number | null;
@@ -19,12 +21,14 @@ interface Pending {
  * SQLite: better-sqlite3 statements prepared once per connection; TypeORM uses the same single
  * connection, so a statement waits while a TypeORM transaction is open across an await, as
  * bulkInsert does (it would otherwise join that transaction). PostgreSQL: the same text with
- * `$n` placeholders, through a pooled query runner.
+ * `$n` placeholders as a named prepared statement, on the pool TypeORM opened (each connection
+ * parses and plans a statement once, where an unnamed query is parsed and planned on every call,
+ * and a TypeORM query runner per statement added its own acquire, events and logging).
  */
 export class OAuthSql {
   private readonly sqlite: Database | undefined;
   private readonly statements = new Map<string, Statement<SqlValue[]>>();
-  private readonly pgText = new Map<string, string>();
+  private readonly pgStatements = new Map<string, { name: string; text: string }>();
 
   constructor(private readonly dataSource: DataSource) {
     this.sqlite = dataSource.driver.options.type === 'better-sqlite3' ? (dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection : undefined;
@@ -99,16 +103,15 @@ export class OAuthSql {
   }
 
   private async pg(sql: string, params: readonly SqlValue[]): Promise<{ affected?: number; records: unknown[] }> {
-    let text = this.pgText.get(sql);
-    if (text === undefined) {
+    let statement = this.pgStatements.get(sql);
+    if (statement === undefined) {
       let n = 0;
-      this.pgText.set(sql, (text = sql.replace(/\?/g, () => `$${++n}`)));
+      const text = sql.replace(/\?/g, () => `$${++n}`);
+      // Named after the text: a connection prepares each name once, and one name never means two texts.
+      this.pgStatements.set(sql, (statement = { name: `oauth_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text }));
     }
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      return (await runner.query(text, [...params], true)) as { affected?: number; records: unknown[] };
-    } finally {
-      await runner.release();
-    }
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    const result = await pool.query({ name: statement.name, text: statement.text, values: [...params] });
+    return { affected: result.rowCount ?? 0, records: result.rows };
   }
 }

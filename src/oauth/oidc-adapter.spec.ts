@@ -1,28 +1,30 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { errors } from 'oidc-provider';
 import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestEnv, type TestEnv } from '../../test/support/test-env.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KeyRing } from '../crypto/secrets.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
 import { SCHEMA } from '../schema.js';
 import { MemorySharedState } from '../shared-state/memory-shared-state.js';
 import { OAuthArtifactStore } from './oauth-artifact.store.js';
 import { type Revocation, OAuthRevocations } from './oauth-revocations.js';
-import { TypeOrmOidcAdapter } from './oidc-adapter.js';
+import { GrantCache, TypeOrmOidcAdapter } from './oidc-adapter.js';
 
-/** The adapter's contract on a real (SQLite) database with the real migrations. */
+/**
+ * The adapter's contract on a real database with the real migrations: SQLite, and PostgreSQL when
+ * PORTCULLIS_TEST_POSTGRES is set (its statements take another path, see OAuthSql).
+ */
 describe('TypeOrmOidcAdapter', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'portcullis-oauth-'));
+  let env: TestEnv;
   let ds: DataSource;
   let store: OAuthArtifactStore;
   let revoked: Revocation[];
   let adapter: (model: string) => TypeOrmOidcAdapter;
 
   beforeAll(async () => {
-    ds = new DataSource(dataSourceOptions(`sqlite:${join(dir, 'db.sqlite')}`, SCHEMA));
+    env = await createTestEnv();
+    ds = new DataSource(dataSourceOptions(env.env.DATABASE_URL!, SCHEMA));
     await ds.initialize();
     await ds.runMigrations();
     store = new OAuthArtifactStore(ds, new KeyRing(randomBytes(32)));
@@ -33,7 +35,7 @@ describe('TypeOrmOidcAdapter', () => {
   });
   afterAll(async () => {
     await ds?.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await env?.dispose();
   });
   beforeEach(() => {
     revoked = [];
@@ -112,6 +114,60 @@ describe('TypeOrmOidcAdapter', () => {
     await adapter('AccessToken').upsert(jti, { jti }, -1);
     expect(await adapter('AccessToken').find(jti)).toBeUndefined();
     expect(await store.prune()).toBeGreaterThanOrEqual(1);
-    expect((await ds.query('SELECT COUNT(*) AS n FROM oauth_artifacts WHERE id = ?', [OAuthArtifactStore.hash(jti)]))[0].n).toBe(0);
+    const p = ds.options.type === 'postgres' ? '$1' : '?';
+    expect(Number((await ds.query(`SELECT COUNT(*) AS n FROM oauth_artifacts WHERE id = ${p}`, [OAuthArtifactStore.hash(jti)]))[0].n)).toBe(0);
+  });
+
+  describe('grants, remembered by each instance', () => {
+    // Two instances: one database, one broadcast, each its own revocations and grant cache.
+    let shared: MemorySharedState;
+    const instance = async () => {
+      const revocations = new OAuthRevocations(shared);
+      await revocations.onModuleInit();
+      const grants = new GrantCache(600_000, revocations); // longer than the grants below live
+      return { grants, adapter: (model: string) => new TypeOrmOidcAdapter(model, store, revocations, grants) };
+    };
+    beforeEach(() => {
+      shared = new MemorySharedState();
+    });
+    afterEach(() => {
+      vi.restoreAllMocks();
+      vi.useRealTimers();
+    });
+
+    it('reads a grant once while it is unchanged, and each caller gets a payload of its own', async () => {
+      const a = await instance();
+      const grantId = id();
+      await a.adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', resources: { api: 'file:read' } }, 60);
+      const reads = vi.spyOn(store, 'findOpened');
+      const first = await a.adapter('Grant').find(grantId);
+      expect(first).toMatchObject({ jti: grantId, resources: { api: 'file:read' } });
+      (first!.resources as Record<string, string>).api = 'file:write'; // the provider's models write into what they are given
+      expect(await a.adapter('Grant').find(grantId)).toMatchObject({ jti: grantId, resources: { api: 'file:read' } });
+      expect(reads).toHaveBeenCalledTimes(1);
+      expect(a.grants.hits).toBe(1);
+      // Other models are never remembered.
+      expect(await a.adapter('RefreshToken').find(grantId)).toBeUndefined();
+    });
+
+    it("drops it on every instance when one writes or deletes it, and never serves it past its expiry", async () => {
+      const a = await instance();
+      const b = await instance();
+      const grantId = id();
+      await a.adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', resources: { api: 'file:read' } }, 60);
+      expect(await b.adapter('Grant').find(grantId)).toMatchObject({ resources: { api: 'file:read' } });
+      // A consent on instance a adds a scope: b sees it on its next read.
+      await a.adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', resources: { api: 'file:read file:write' } }, 60);
+      expect(await b.adapter('Grant').find(grantId)).toMatchObject({ resources: { api: 'file:read file:write' } });
+      // Revoked on instance a: gone on b.
+      await a.adapter('Grant').destroy(grantId);
+      expect(await b.adapter('Grant').find(grantId)).toBeUndefined();
+
+      const later = id();
+      await a.adapter('Grant').upsert(later, { jti: later, kind: 'Grant' }, 60);
+      expect(await b.adapter('Grant').find(later)).toBeDefined();
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61_000 });
+      expect(await b.adapter('Grant').find(later)).toBeUndefined();
+    });
   });
 });

@@ -1,23 +1,74 @@
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
-import { OAuthArtifactStore } from './oauth-artifact.store.js';
+import { TaggedCache } from '../shared-state/tagged-cache.js';
+import { type OpenedArtifact, OAuthArtifactStore } from './oauth-artifact.store.js';
 import type { OAuthRevocations } from './oauth-revocations.js';
+
+const MAX_GRANTS = 100_000;
+
+/**
+ * Grants as the provider reads them: every refresh reads its grant (scopes, expiry), which
+ * changes only when a consent writes it, so each instance remembers it (issue 18: a database
+ * read, an AES-GCM opening and a sha256 a refresh). Kept opened but as JSON, parsed afresh on
+ * each hit (the provider's models keep references into the payload), and dropped on every
+ * instance when the grant is written or deleted (OAuthRevocations: the adapter announces both
+ * after the commit), with TaggedCache's guards: a read that raced with such an announcement is
+ * not stored, entries live at most VERIFY_CACHE_TTL and never past the grant's expiry, and
+ * nothing is served while announcements may go unheard. Only found grants are remembered.
+ *
+ * Deleted without an announcement: a grant's rows cascading with its account, application or
+ * sublogin. Its tokens and codes go in the same statement, so no refresh or code exchange gets
+ * as far as the grant, and an interaction first asks for the account and the client, whose
+ * caches those deletions drop.
+ */
+export class GrantCache {
+  private readonly cache: TaggedCache<OpenedArtifact>;
+
+  constructor(ttlMs: number, revocations: OAuthRevocations) {
+    this.cache = new TaggedCache(ttlMs, MAX_GRANTS, revocations.broadcast);
+    revocations.onRevoked((r) => {
+      if (r.kind === 'grant') this.cache.dropTag(r.grantId);
+    });
+  }
+
+  async find(id: string, load: () => Promise<OpenedArtifact | undefined>): Promise<AdapterPayload | undefined> {
+    let opened = this.cache.get(id);
+    if (!opened) {
+      const generation = this.cache.generation();
+      opened = await load();
+      if (!opened) return undefined;
+      this.cache.set(id, opened, [id], generation);
+    }
+    return OAuthArtifactStore.parse(opened, id);
+  }
+
+  get hits(): number {
+    return this.cache.hits;
+  }
+}
 
 /**
  * oidc-provider's Adapter for one model, over OAuthArtifactStore. Deleting an access token or a
- * grant is announced to every instance's Bearer cache (OAuthRevocations).
+ * grant, or writing a grant, is announced to every instance's caches (OAuthRevocations).
  */
 export class TypeOrmOidcAdapter implements Adapter {
+  private readonly grants: GrantCache | undefined;
+
   constructor(
     private readonly model: string,
     private readonly store: OAuthArtifactStore,
     private readonly revocations: OAuthRevocations,
-  ) {}
+    grants?: GrantCache,
+  ) {
+    this.grants = model === 'Grant' ? grants : undefined;
+  }
 
-  upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    return this.store.upsert(this.model, id, payload, expiresIn);
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    await this.store.upsert(this.model, id, payload, expiresIn);
+    if (this.model === 'Grant') await this.revocations.grantChanged(id);
   }
 
   find(id: string): Promise<AdapterPayload | undefined> {
+    if (this.grants) return this.grants.find(id, () => this.store.findOpened(this.model, id));
     return this.store.find(this.model, id);
   }
 

@@ -14,6 +14,7 @@ import { CredentialLimits1796400000000 } from './1796400000000-CredentialLimits.
 import { SignedLinks1796500000000 } from './1796500000000-SignedLinks.js';
 import { TwoFactor1796600000000 } from './1796600000000-TwoFactor.js';
 import { Passkeys1796700000000 } from './1796700000000-Passkeys.js';
+import { OAuthPartialIndexes1796800000000 } from './1796800000000-OAuthPartialIndexes.js';
 
 /**
  * The database's history, oldest first. Migrations stay together here rather than with the
@@ -38,4 +39,5 @@ export const MIGRATIONS = [
   SignedLinks1796500000000,
   TwoFactor1796600000000,
   Passkeys1796700000000,
+  OAuthPartialIndexes1796800000000,
 ];
