@@ -1,7 +1,7 @@
 import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { constantTimeEqual, KeyRing, randomToken, SecretBox } from './secrets.js';
+import { constantTimeEqual, KeyRing, randomNonce, randomToken, SecretBox } from './secrets.js';
 
 describe('SecretBox', () => {
   it('round-trips any text and never shows it in the ciphertext', () => {
@@ -92,5 +92,24 @@ describe('helpers', () => {
   it('makes tokens of the asked entropy', () => {
     expect(Buffer.from(randomToken(16), 'base64url')).toHaveLength(16);
     expect(randomToken()).not.toBe(randomToken());
+  });
+});
+
+describe('randomNonce', () => {
+  it('hands out every slice once, across refills of the pool, and as a copy the pool does not change', () => {
+    const first = randomNonce(12);
+    const kept = Buffer.from(first);
+    const seen = new Set<string>([first.toString('hex')]);
+    // 3,000 × 12 bytes go through the 4 KiB pool several times, with odd sizes between.
+    for (let i = 0; i < 3000; i++) {
+      const nonce = randomNonce(i % 7 === 0 ? 5 : 12);
+      expect(nonce.length).toBe(i % 7 === 0 ? 5 : 12);
+      if (nonce.length === 12) {
+        expect(seen.has(nonce.toString('hex'))).toBe(false);
+        seen.add(nonce.toString('hex'));
+      }
+    }
+    expect(first.equals(kept)).toBe(true);
+    expect(randomNonce(5000).length).toBe(5000);
   });
 });

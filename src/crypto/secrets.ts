@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createSecretKey, hash, hkdfSync, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, hash, hkdfSync, type KeyObject, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 /** Constant-time string comparison; lengths leak, contents don't. */
 export function constantTimeEqual(a: string, b: string): boolean {
@@ -14,6 +14,27 @@ export function constantTimeEqual(a: string, b: string): boolean {
 /** A URL-safe random token with `bytes` of entropy (≥ 16 bytes = 128 bits for anything secret). */
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
+}
+
+const NONCE_POOL_BYTES = 4096;
+const noncePool = Buffer.alloc(NONCE_POOL_BYTES);
+let nonceOffset = NONCE_POOL_BYTES;
+
+/**
+ * `bytes` fresh random bytes for values that are public once used (AES-GCM IVs, temporary file
+ * names), taken from a pool filled 4 KiB at a time, as Node's randomUUID does: one `randomBytes()`
+ * call costs ~6 µs on these machines, a slice of the pool ~0.2 µs (issue 18: two IVs a token grant).
+ * Each slice is handed out once and copied; never for secrets, whose bytes would wait in memory.
+ */
+export function randomNonce(bytes: number): Buffer {
+  if (bytes > NONCE_POOL_BYTES) return randomBytes(bytes);
+  if (nonceOffset + bytes > NONCE_POOL_BYTES) {
+    randomFillSync(noncePool);
+    nonceOffset = 0;
+  }
+  const nonce = Buffer.from(noncePool.subarray(nonceOffset, nonceOffset + bytes));
+  nonceOffset += bytes;
+  return nonce;
 }
 
 export function sha256Hex(data: string | Buffer): string {
@@ -90,7 +111,7 @@ export class SecretBox {
   }
 
   seal(plain: string): string {
-    const iv = randomBytes(12);
+    const iv = randomNonce(12);
     const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
     cipher.setAAD(Buffer.from(this.current.id));
     const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
