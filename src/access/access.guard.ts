@@ -21,9 +21,9 @@ export class AccessGuard implements CanActivate {
     const route = this.routes.lookup(ctx.getClass(), ctx.getHandler() as never);
     // The start-up check refuses undeclared routes, so this is a handler the table never saw.
     if (!route) throw new DomainError('forbidden', 'route declares no access policy');
-    const http = ctx.switchToHttp();
-    const req = http.getRequest<FastifyRequest>();
-    const running = this.pipeline.run(req, http.getResponse<FastifyReply>().raw, route);
+    // The HTTP arguments by index: switchToHttp() assigns three new closures onto the context on every call.
+    const req = ctx.getArgByIndex<FastifyRequest>(0);
+    const running = this.pipeline.run(req, ctx.getArgByIndex<FastifyReply>(1).raw, route);
     return running ? running.then(allowed) : true;
   }
 }
