@@ -16,15 +16,16 @@ const spec: AclSpec = { cls: 'file', action: 'list' };
 const route = (auth: Partial<AuthPolicy> = {}): RouteAccess => ({ auth: { methods: ['basic'], admin: false, ...auth }, apiKey: 'required', acl: spec, aclPerResource: null, challenges: undefined });
 
 /** A pipeline whose steps log their calls in order; the principal and API-key steps as given. */
-function pipeline(attempt: CredentialAttempt, options: { keyed?: (p: Principal | undefined) => Principal | undefined } = {}) {
+function pipeline(attempt: CredentialAttempt, options: { keyed?: (p: Principal | undefined) => Principal | undefined; sync?: boolean } = {}) {
   const calls: string[] = [];
-  const credential = { authenticate: vi.fn(async () => (calls.push('credential'), attempt)) };
-  const outcome = { record: vi.fn(() => void calls.push('outcome')) };
+  const credential = { authenticate: vi.fn(options.sync ? () => (calls.push('credential'), attempt) : async () => (calls.push('credential'), attempt)) };
+  const outcome = { record: vi.fn((): void | Promise<void> => void calls.push('outcome')) };
   const realPrincipals = new PrincipalStep();
   const principals = { attach: vi.fn((...args: Parameters<PrincipalStep['attach']>) => (calls.push('principal'), realPrincipals.attach(...args))) };
-  const apiKey = { check: vi.fn(async (_req: unknown, _policy: unknown, p: Principal | undefined) => (calls.push('api-key'), (options.keyed ?? ((x) => x))(p))) };
+  const keyStep = (_req: unknown, _policy: unknown, p: Principal | undefined) => (calls.push('api-key'), (options.keyed ?? ((x) => x))(p));
+  const apiKey = { check: vi.fn(options.sync ? keyStep : async (...args: Parameters<typeof keyStep>) => keyStep(...args)) };
   const acl = { check: vi.fn(() => void calls.push('acl')) };
-  const secondFactor = { check: vi.fn(async () => void calls.push('second-factor')) };
+  const secondFactor = { check: vi.fn(options.sync ? () => void calls.push('second-factor') : async () => void calls.push('second-factor')) };
   const realLimits = new LimitsStep();
   const limits = { apply: vi.fn((...args: Parameters<LimitsStep['apply']>) => (calls.push('limits'), realLimits.apply(...args))) };
   const run = new AccessPipeline(credential as never, limits as never, outcome as never, principals as never, secondFactor as never, apiKey as never, acl as never);
@@ -93,5 +94,30 @@ describe('AccessPipeline', () => {
     await p.run(req, route({ methods: ['session'], admin: true, orFrom: 'METRICS_ALLOW' }));
     expect(p.outcome.record).not.toHaveBeenCalled();
     expect(req.principal).toBeUndefined();
+  });
+
+  it('decides without a promise when every step answers at once (a cached request), in the same order', () => {
+    const p = pipeline({ kind: 'authenticated', principal: alice, verification: {} }, { sync: true });
+    const req = request();
+    expect(p.run(req, route())).toBeUndefined();
+    expect(p.calls).toEqual(['credential', 'limits', 'outcome', 'principal', 'second-factor', 'api-key', 'acl']);
+    expect(req.principal).toBe(alice);
+    // A refusal is then thrown at once (the guard's caller turns it into the answer).
+    const answer = new DomainError('invalid_credentials');
+    const refused = pipeline({ kind: 'refused', method: 'basic', error: answer, answer }, { sync: true });
+    expect(() => refused.run(request(), route())).toThrow(answer);
+    expect(refused.calls).toEqual(['credential', 'limits', 'outcome']);
+  });
+
+  it('waits for a step that has to wait before running the next (a throttle count, a key load)', async () => {
+    const p = pipeline({ kind: 'authenticated', principal: alice, verification: {} }, { sync: true });
+    let counted!: () => void;
+    p.outcome.record.mockImplementation(() => new Promise<void>((resolve) => (counted = () => (p.calls.push('outcome'), resolve()))));
+    const running = p.run(request(), route());
+    expect(running).toBeInstanceOf(Promise);
+    expect(p.calls).toEqual(['credential', 'limits']);
+    counted();
+    await running;
+    expect(p.calls).toEqual(['credential', 'limits', 'outcome', 'principal', 'second-factor', 'api-key', 'acl']);
   });
 });

@@ -4,7 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import { AclStep } from '../acl/acl.step.js';
 import { ApiKeyStep } from '../api-keys/api-key.step.js';
 import { requestMeta } from '../auth/request-meta.js';
-import { AuthOutcome } from './auth-outcome.js';
+import type { Principal } from '../auth/principal.js';
+import { AuthOutcome, type CredentialAttempt } from './auth-outcome.js';
 import { CredentialStep } from './credential-step.js';
 import { LimitsStep } from './limits-step.js';
 import { PrincipalStep } from './principal-step.js';
@@ -36,25 +37,48 @@ export class AccessPipeline {
     private readonly acl: AclStep,
   ) {}
 
-  async run(req: FastifyRequest, res: ServerResponse, route: RouteAccess): Promise<void> {
-    const attempt = this.limits.apply(req, route, await this.credential.authenticate(req, res, route));
+  /**
+   * Synchronous for as long as every step answers at once — a cached credential, a cached key, a
+   * cached ACL, nothing to record that waits — which is nearly every request: no promise per
+   * step. A step that has to wait (a strategy, a load, a throttle count) hands the rest of the
+   * steps, in the same order, to its promise.
+   */
+  run(req: FastifyRequest, res: ServerResponse, route: RouteAccess): void | Promise<void> {
+    const found = this.credential.authenticate(req, res, route);
+    if (found instanceof Promise) return found.then((attempt) => this.afterCredential(req, route, attempt));
+    return this.afterCredential(req, route, found);
+  }
+
+  private afterCredential(req: FastifyRequest, route: RouteAccess, found: CredentialAttempt): void | Promise<void> {
+    const attempt = this.limits.apply(req, route, found);
     // A route open to an address allow-list counts no authentication: its scrapes are no one's.
     if (attempt.kind !== 'public' && !route.auth.orFrom) {
       const recording = this.outcome.record(attempt, requestMeta(req));
-      if (recording) await recording;
+      if (recording) return recording.then(() => this.afterOutcome(req, route, attempt));
     }
+    return this.afterOutcome(req, route, attempt);
+  }
+
+  private afterOutcome(req: FastifyRequest, route: RouteAccess, attempt: CredentialAttempt): void | Promise<void> {
     if (attempt.kind === 'refused' || attempt.kind === 'missing' || attempt.kind === 'limited') throw attempt.answer;
     const principal = attempt.kind === 'authenticated' ? attempt.principal : undefined;
     if (principal) {
       this.principals.attach(req, route, principal);
-      await this.secondFactor.check(req, route);
+      const checking = this.secondFactor.check(req, route);
+      if (checking) return checking.then(() => this.keyAndAcl(req, route, principal));
     }
+    return this.keyAndAcl(req, route, principal);
+  }
 
+  private keyAndAcl(req: FastifyRequest, route: RouteAccess, principal: Principal | undefined): void | Promise<void> {
+    const keyed = this.apiKey.check(req, route.apiKey, principal);
+    if (keyed instanceof Promise) return keyed.then((p) => this.aclOf(req, route, principal, p));
+    return this.aclOf(req, route, principal, keyed);
+  }
+
+  private aclOf(req: FastifyRequest, route: RouteAccess, principal: Principal | undefined, keyed: Principal | undefined): void | Promise<void> {
     // With a valid key, the rest of the request acts through its application.
-    const keyed = await this.apiKey.check(req, route.apiKey, principal);
     if (keyed !== principal) req.principal = keyed;
-
-    const deciding = this.acl.check(req, route.acl, keyed);
-    if (deciding) await deciding;
+    return this.acl.check(req, route.acl, keyed);
   }
 }

@@ -10,9 +10,9 @@ import { APP_CONFIG } from '../config/app-config.token.js';
 import { DomainError } from '../errors/domain-error.js';
 import { AddressAllowList } from '../common/address-allow.js';
 import type { CredentialAttempt } from './auth-outcome.js';
-import { CachedCredentials } from './cached-credentials.js';
+import { type CacheHit, CachedCredentials } from './cached-credentials.js';
 import { missingCredentials } from './challenges.js';
-import { CredentialStrategies } from './credential-strategies.js';
+import { type Authenticated, CredentialStrategies } from './credential-strategies.js';
 import type { RouteAccess } from './route-table.js';
 
 /** What a client outside an allow-list without credentials is told, per setting. */
@@ -38,27 +38,46 @@ export class CredentialStep {
     this.allowLists = { METRICS_ALLOW: new AddressAllowList(config.metricsAllow) };
   }
 
-  async authenticate(req: FastifyRequest, res: ServerResponse, route: RouteAccess): Promise<CredentialAttempt> {
+  /**
+   * Synchronous when the answer needs no strategy (a public route, a cache hit, a TLS refusal):
+   * the pipeline then decides a cached request without a promise. A strategy's run is awaited.
+   */
+  authenticate(req: FastifyRequest, res: ServerResponse, route: RouteAccess): CredentialAttempt | Promise<CredentialAttempt> {
     const policy = route.auth;
-    if (policy.methods.length === 0 || (policy.orFrom && this.addressAllowed(policy.orFrom, req))) return { kind: 'public' };
+    if (policy.methods.length === 0 || (policy.orFrom && this.addressAllowed(policy.orFrom, req))) return PUBLIC;
     // Every 401 of this route names its ways in, wherever it is raised (the API-key step after
     // this one, a handler): the onSend hook of installChallenges reads it from here.
     req.authChallenges = route.challenges;
     assertSecureTransport(req, this.config);
+    return this.tryFrom(0, req, res, route);
+  }
 
-    let tried: AuthMethod | undefined;
-    try {
-      for (const method of policy.methods) {
-        tried = method;
-        const found = this.cache.lookup(method, req) ?? (await this.strategies.run(method, req, res));
-        if (found) return { kind: 'authenticated', principal: found.principal, verification: found.verification };
+  /** The route's methods from the `first`-th on: each through the cache, then its strategy. */
+  private tryFrom(first: number, req: FastifyRequest, res: ServerResponse, route: RouteAccess): CredentialAttempt | Promise<CredentialAttempt> {
+    const methods = route.auth.methods;
+    for (let i = first; i < methods.length; i++) {
+      const method = methods[i]!;
+      let found: CacheHit | Authenticated | null | undefined | Promise<Authenticated | null>;
+      try {
+        found = this.cache.lookup(method, req) ?? this.strategies.run(method, req, res);
+      } catch (error) {
+        return this.refused(method, error, route);
       }
-    } catch (error) {
-      return { kind: 'refused', method: tried!, error, answer: this.withChallenges(answerOf(error), route) };
+      if (found instanceof Promise) {
+        return found.then(
+          (verified) => (verified ? authenticated(verified) : this.tryFrom(i + 1, req, res, route)),
+          (error: unknown) => this.refused(method, error, route),
+        );
+      }
+      if (found) return authenticated(found);
     }
     // A scraper cannot answer a challenge: outside its allow-list, no credentials is a refusal.
-    if (policy.orFrom) return { kind: 'missing', answer: new DomainError('forbidden', NOT_ALLOWED[policy.orFrom]) };
-    return { kind: 'missing', answer: this.withChallenges(new DomainError('authentication_required', missingCredentials(policy.methods)), route) };
+    if (route.auth.orFrom) return { kind: 'missing', answer: new DomainError('forbidden', NOT_ALLOWED[route.auth.orFrom]) };
+    return { kind: 'missing', answer: this.withChallenges(new DomainError('authentication_required', missingCredentials(route.auth.methods)), route) };
+  }
+
+  private refused(method: AuthMethod, error: unknown, route: RouteAccess): CredentialAttempt {
+    return { kind: 'refused', method, error, answer: this.withChallenges(answerOf(error), route) };
   }
 
   /**
@@ -76,6 +95,12 @@ export class CredentialStep {
     if (!(err instanceof DomainError) || err.status !== 401 || err.headers['WWW-Authenticate'] || !route.challenges) return err;
     return new DomainError(err.code, err.message, { ...err.headers, 'WWW-Authenticate': route.challenges }, err.details);
   }
+}
+
+const PUBLIC: CredentialAttempt = Object.freeze({ kind: 'public' });
+
+function authenticated(found: CacheHit | Authenticated): CredentialAttempt {
+  return { kind: 'authenticated', principal: found.principal, verification: found.verification };
 }
 
 /** What the client is told of a refusal: a strategy's CredentialRefused carries it as `answer`. */

@@ -15,8 +15,10 @@ const session = (at: number | null, role: 'user' | 'admin' = 'user'): Principal 
   secondFactor: { factors: ['password'], at, pending: null },
 });
 
+/** The step, its answer always as a promise (synchronous answers are checked on their own below). */
 function step(o: { hasAny: boolean; required?: boolean }) {
-  return new SecondFactorStep({ hasAny: async () => o.hasAny } as never, { required: () => o.required ?? false } as never);
+  const real = new SecondFactorStep({ hasAny: async () => o.hasAny } as never, { required: () => o.required ?? false } as never);
+  return { check: async (...args: Parameters<SecondFactorStep['check']>) => real.check(...args), real };
 }
 const req = (principal: Principal) => ({ principal }) as FastifyRequest;
 const minutesAgo = (m: number) => Date.now() - m * 60_000;
@@ -42,5 +44,13 @@ describe('SecondFactorStep: sensitive actions need a second factor within 10 min
     await expect(step({ hasAny: false }).check(req(session(null)), route(true))).resolves.toBeUndefined();
     await expect(step({ hasAny: true }).check(req({ ...session(null), method: 'basic', secondFactor: undefined }), route(true))).resolves.toBeUndefined();
     await expect(step({ hasAny: true }).check(req(session(null)), route(false))).resolves.toBeUndefined();
+  });
+
+  it('answers without a promise when nothing has to be looked up (the pipeline stays synchronous)', async () => {
+    expect(step({ hasAny: true }).real.check(req(session(minutesAgo(1))), route(true))).toBeUndefined();
+    expect(step({ hasAny: true }).real.check(req(session(null)), route(false))).toBeUndefined();
+    const looking = step({ hasAny: true }).real.check(req(session(null)), route(true));
+    expect(looking).toBeInstanceOf(Promise);
+    await expect(looking).rejects.toMatchObject({ code: 'recent_second_factor_required' });
   });
 });

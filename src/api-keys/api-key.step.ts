@@ -8,7 +8,7 @@ import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import { KeyRing } from '../crypto/secrets.js';
 import { DomainError } from '../errors/domain-error.js';
-import { ApiKeyCache } from './api-key-cache.js';
+import { ApiKeyCache, type KnownKey } from './api-key-cache.js';
 import { ApiKeyUsageService } from './api-key-usage.service.js';
 import { API_KEY_HMAC_PURPOSE, presentedApiKey } from './core/api-key-format.js';
 import { keysUsable } from './core/application-lifecycle.js';
@@ -53,9 +53,10 @@ export class ApiKeyStep {
   /**
    * The principal the rest of the request acts as: with the key's application when a valid key
    * was sent, as it was otherwise. Routes without a policy ignore keys; a public route has no
-   * principal to attach an application to.
+   * principal to attach an application to. Synchronous unless the key has to be loaded (not
+   * cached): the pipeline then needs no promise for this step.
    */
-  async check(req: FastifyRequest, policy: ApiKeyRequirement | null, principal: Principal | undefined): Promise<Principal | undefined> {
+  check(req: FastifyRequest, policy: ApiKeyRequirement | null, principal: Principal | undefined): Principal | undefined | Promise<Principal | undefined> {
     if (!policy || !principal) return principal;
 
     const presented = presentedApiKey(this.presentedValues(req));
@@ -76,25 +77,30 @@ export class ApiKeyStep {
     }
 
     const cached = this.cache.cached(presented.key);
-    const key = cached !== undefined ? cached : await this.cache.load(presented.key);
+    if (cached === undefined) return this.cache.load(presented.key).then((key) => this.withKey(req, presented.key, key, principal));
+    return this.withKey(req, presented.key, cached, principal);
+  }
+
+  /** The key's decision once it is known: `key` null for no such key. */
+  private withKey(req: FastifyRequest, presented: string, key: KnownKey | null, principal: Principal): Principal {
     if (!key || key.keyStatus !== 'active' || !keysUsable(key.application.status)) {
-      this.usage.refused('api_key_invalid', principal, requestMeta(req), { fingerprint: this.fingerprint(presented.key), ...(key ? { applicationId: key.application.id } : {}) });
+      this.usage.refused('api_key_invalid', principal, requestMeta(req), { fingerprint: this.fingerprint(presented), ...(key ? { applicationId: key.application.id } : {}) });
       throw new DomainError('api_key_invalid', 'the API key is not valid (unknown, replaced, or its application is not approved)');
     }
     // The key is recognised: now its developer's limits (contract §4.7), expiry before address.
     const limited = key.limits && limitRefusal(key.limits, Date.now(), req.ip);
     if (limited) {
-      this.usage.refused(limited, principal, requestMeta(req), { fingerprint: this.fingerprint(presented.key), applicationId: key.application.id });
+      this.usage.refused(limited, principal, requestMeta(req), { fingerprint: this.fingerprint(presented), applicationId: key.application.id });
       const headers: Record<string, string> = limited === 'credential_expired' ? { 'WWW-Authenticate': [req.authChallenges, this.keyChallenge].filter(Boolean).join(', ') } : {};
       throw new DomainError(limited, LIMIT_MESSAGES[limited].replace('this credential', 'the API key'), headers);
     }
     if (key.blockedBy.has(principal.account.id)) {
-      this.usage.refused('api_key_blocked', principal, requestMeta(req), { fingerprint: this.fingerprint(presented.key), applicationId: key.application.id });
+      this.usage.refused('api_key_blocked', principal, requestMeta(req), { fingerprint: this.fingerprint(presented), applicationId: key.application.id });
       throw new DomainError('api_key_blocked', `the account has blocked the application ${key.application.name}`);
     }
     // A token already names its OAuth client: a key of another application does not mix with it.
     if (principal.application && principal.application.id !== key.application.id) {
-      this.usage.refused('api_key_invalid', principal, requestMeta(req), { fingerprint: this.fingerprint(presented.key), applicationId: key.application.id });
+      this.usage.refused('api_key_invalid', principal, requestMeta(req), { fingerprint: this.fingerprint(presented), applicationId: key.application.id });
       throw new DomainError('api_key_invalid', 'the API key belongs to another application than the token');
     }
     this.usage.used(key, principal, requestMeta(req));

@@ -84,7 +84,8 @@ declare module 'fastify' {
 
 /** The authenticated principal, as the access pipeline left it on the request. */
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
-  const principal = ctx.switchToHttp().getRequest<FastifyRequest>().principal;
+  // The request by index: switchToHttp() assigns three new closures onto the context on every call.
+  const principal = ctx.getArgByIndex<FastifyRequest>(0).principal;
   if (!principal) throw new Error('CurrentPrincipal used on a route without authentication');
   return principal;
 });

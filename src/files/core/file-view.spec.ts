@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StorageEntry } from '../../storage/storage.types.js';
-import { FIELDS_PATTERN, FILE_FIELDS, fullNameMatcher, parseFields, viewOf } from './file-view.js';
+import { FIELDS_PATTERN, FILE_FIELDS, fullNameMatcher, isoDate, parseFields, viewOf } from './file-view.js';
 
 const entry: StorageEntry = {
   name: 'a.txt',
@@ -53,6 +53,38 @@ describe('parseFields / viewOf', () => {
         }
       }),
     );
+  });
+});
+
+describe('viewOf, all fields (the listing fast path)', () => {
+  const entries = fc.record({
+    name: fc.string({ maxLength: 12 }),
+    path: fc.string({ maxLength: 24 }),
+    type: fc.constantFrom('file' as const, 'directory' as const),
+    size: fc.nat(),
+    // Times a disk holds, repeated so the remembered forms are hit too.
+    modified: fc.oneof(fc.integer({ min: -62_000_000_000_000, max: 250_000_000_000_000 }), fc.constantFrom(0, 1_764_915_950_182)).map((t) => new Date(t)),
+    etag: fc.string({ maxLength: 24 }),
+  });
+
+  it('property: the same JSON, byte for byte, as each field picked one by one', () => {
+    fc.assert(
+      fc.property(entries, (e: StorageEntry) => {
+        // A copy of FILE_FIELDS is not FILE_FIELDS itself: it takes the field-by-field path.
+        const generic = JSON.stringify(viewOf(e, [...FILE_FIELDS]));
+        expect(JSON.stringify(viewOf(e, FILE_FIELDS))).toBe(generic);
+        expect(JSON.stringify(viewOf(e, parseFields(undefined)))).toBe(generic);
+        expect(viewOf(e, FILE_FIELDS).modified).toBe(e.modified.toISOString());
+      }),
+    );
+  });
+
+  it('remembers a time\'s ISO form without mixing times up, and refuses an invalid date as toISOString does', () => {
+    expect(isoDate(new Date(1_764_915_950_182))).toBe('2025-12-05T06:25:50.182Z');
+    expect(isoDate(new Date(1_764_915_950_183))).toBe('2025-12-05T06:25:50.183Z');
+    expect(isoDate(new Date(1_764_915_950_182))).toBe('2025-12-05T06:25:50.182Z');
+    expect(() => isoDate(new Date(Number.NaN))).toThrow(RangeError);
+    expect(() => isoDate(new Date(Number.NaN))).toThrow(RangeError);
   });
 });
 
