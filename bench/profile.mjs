@@ -4,6 +4,7 @@
 //   whoami-basic  GET /api/whoami with Basic (cached verification)
 //   dav-get-4k    WebDAV GET of a 4 KiB file with Basic (cached)
 //   dav-put-4k    WebDAV PUT of 4 KiB over one file with Basic (cached)
+//   dav-propfind-0  WebDAV PROPFIND Depth 0 (allprop) of a 4 KiB file with Basic (cached)
 //   whoami-open   GET /bench/whoami (unguarded), for reference
 //   download-1k-key  GET /api/file/download of a 1 KiB file with Basic (cached) + API key
 //   link-get-1k      the same file through a signed link (GET /link/{token})
@@ -11,11 +12,15 @@
 // PROFILE_SECONDS (10) of autocannon with BENCH_CONNECTIONS (16); PROFILE_TOP (10) rows;
 // PROFILE_OUT=<dir> also writes each .cpuprofile (Chrome DevTools opens them).
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { obtainTokens } from '../scripts/oauth-token.mjs';
 import { startServer } from './server-process.mjs';
 import { setupTarget } from './setup.mjs';
+
+// autocannon refuses methods outside its list; WebDAV's are plain HTTP/1.1 requests to it.
+createRequire(import.meta.url)('autocannon/lib/httpMethods.js').push('PROPFIND');
 
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -32,6 +37,13 @@ const WORKLOADS = {
     },
   },
   'dav-put-4k': { path: '/dav/profile-put.bin', method: 'PUT', headers: { authorization: basic }, body: Buffer.alloc(4096, 'y') },
+  // PROPFIND Depth 0 (allprop) of the 4 KiB file dav-get-4k reads.
+  'dav-propfind-0': {
+    path: '/dav/profile-4k.bin',
+    method: 'PROPFIND',
+    headers: { authorization: basic, depth: '0' },
+    prepare: (url) => WORKLOADS['dav-get-4k'].prepare(url),
+  },
   'whoami-open': { path: '/bench/whoami' },
   // Issue 20: a 1 KiB file by Basic + API key, and the same file by a signed link.
   'download-1k-key': { path: '/api/file/download?path=%2Fprofile-1k.txt', headers: { authorization: basic }, prepare: (url, w) => prepareSmall(url, w, false) },
@@ -162,6 +174,9 @@ try {
     for (const [pkg, us] of packages) console.log(`| ${pkg} | ${(us / requests).toFixed(1)} | ${((100 * us) / total).toFixed(1)} % |`);
   }
   cdp.close();
+} catch (err) {
+  console.error(err); // before the inspector's socket keeps the process waiting
+  process.exitCode = 1;
 } finally {
   await server.stop();
 }

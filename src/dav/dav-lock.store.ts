@@ -55,12 +55,15 @@ export class DavLockStore implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly knownEmpty = new Set<string>();
   /** Counts grants and refreshes: a look-up that overlapped one does not mark its area empty. */
   private changes = 0;
+  private readonly liveSql: string;
 
   constructor(
     @InjectRepository(DavLockRow) private readonly repo: Repository<DavLockRow>,
     @InjectDataSource() private readonly ds: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
+    const $ = ds.options.type === 'postgres' ? (i: number) => `$${i}` : () => '?';
+    this.liveSql = `SELECT token, root, depth, scope, owner_xml AS "ownerXml", principal, expires_at AS "expiresAt" FROM dav_locks WHERE account_id = ${$(1)} AND area = ${$(2)} AND expires_at > ${$(3)}`;
     const maxSeconds = config.davMaxLockTimeoutSeconds;
     this.timeouts = { maxSeconds, defaultSeconds: Math.min(3600, maxSeconds) };
   }
@@ -191,13 +194,24 @@ export class DavLockStore implements OnApplicationBootstrap, OnModuleDestroy {
       .execute();
   }
 
+  /** Fixed SQL, prepared once: on PostgreSQL every DAV write and PROPFIND asks (see the class comment). */
   private async liveWith(m: EntityManager, accountId: string, area: string, now: number): Promise<DavLock[]> {
-    const rows = await m
-      .createQueryBuilder(DavLockRow, 'l')
-      .where('l.account_id = :accountId AND l.area = :area AND l.expires_at > :now', { accountId, area, now })
-      .getMany();
-    return rows.map(fromRow);
+    const rows = (await m.query(this.liveSql, [accountId, area, now])) as LiveRead[];
+    return rows.map((r) =>
+      fromRow({ ...r, expiresAt: new Date(Number(r.expiresAt)) } as Pick<DavLockRow, 'token' | 'root' | 'depth' | 'scope' | 'ownerXml' | 'principal' | 'expiresAt'>),
+    );
   }
+}
+
+/** A lock row as liveWith selects it (PostgreSQL returns a bigint as a string). */
+interface LiveRead {
+  readonly token: string;
+  readonly root: string;
+  readonly depth: string;
+  readonly scope: string;
+  readonly ownerXml: string | null;
+  readonly principal: string;
+  readonly expiresAt: string | number;
 }
 
 function toRow(accountId: string, area: string, lock: DavLock, now: number): DavLockRow {
@@ -215,7 +229,7 @@ function toRow(accountId: string, area: string, lock: DavLock, now: number): Dav
   return row;
 }
 
-function fromRow(row: DavLockRow): DavLock {
+function fromRow(row: Pick<DavLockRow, 'token' | 'root' | 'depth' | 'scope' | 'ownerXml' | 'principal' | 'expiresAt'>): DavLock {
   return {
     token: row.token,
     root: row.root,

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In, type Repository } from 'typeorm';
+import { SharedState } from '../shared-state/shared-state.js';
 import { parentOf } from './core/dav-path.js';
 import { KeyedMutex } from './core/keyed-mutex.js';
 import { qnameKey, type QName } from './core/xml-common.js';
@@ -18,6 +19,9 @@ export interface DeadProp {
 /** Dead properties one resource may hold; PROPPATCH beyond it is refused with 507. */
 export const MAX_DEAD_PROPS_PER_RESOURCE = 1000;
 
+/** Announces, to every instance, an area (`account\0area`) that may have gained properties. */
+const CHANNEL = 'dav-properties-added';
+
 /** Rows per INSERT: under SQLite's and PostgreSQL's bound-parameter limits (11 columns a row). */
 const INSERT_CHUNK = 400;
 
@@ -33,29 +37,58 @@ export class TooManyPropertiesError extends Error {}
  * process, so two transactions started concurrently would nest into each other; the DAV module's
  * own transactions therefore queue behind one another there. PostgreSQL gives each its own
  * connection.
+ *
+ * Most areas never hold a dead property, and every PROPFIND asks for them: an area is
+ * remembered as holding none (`none`) or some (`some`) once a query said so, and an area
+ * known to hold none is not asked again. Only an insert can make that knowledge wrong, so every
+ * insert forgets it, here before and after the insert (a look-up that overlapped an insert does
+ * not store what it found: `changes`), and on every instance through the shared-state broadcast,
+ * published after the commit and before the write is answered. As the other broadcast caches
+ * (tagged-cache.ts), it fails closed: while broadcasts may go unheard nothing is served from it,
+ * and when they flow again it starts over. Deleting properties leaves `some` (the queries stay).
+ * The reads are fixed SQL, prepared once, not built by the query builder per request.
  */
 @Injectable()
-export class DavPropertyStore {
+export class DavPropertyStore implements OnModuleInit {
   private readonly queue = new KeyedMutex();
+  /** `account\0area` → whether it holds dead properties; bounded by clearing. */
+  private readonly known = new Map<string, 'none' | 'some'>();
+  /** Counts inserts here and announced ones: a look-up that overlapped one stores nothing. */
+  private changes = 0;
+  private readonly sql: { readonly any: string; readonly ofPath: string; readonly ofFolder: string };
 
   constructor(
     @InjectRepository(DavPropertyRow) private readonly repo: Repository<DavPropertyRow>,
     @InjectDataSource() private readonly ds: DataSource,
-  ) {}
+    private readonly state: SharedState,
+  ) {
+    const pg = ds.options.type === 'postgres';
+    const $ = (i: number) => (pg ? `$${i}` : '?');
+    const columns = 'path, ns, local_name AS "local", value_xml AS "valueXml", lang';
+    this.sql = {
+      any: `SELECT 1 AS "one" FROM dav_properties WHERE account_id = ${$(1)} AND area = ${$(2)} LIMIT 1`,
+      ofPath: `SELECT ${columns} FROM dav_properties WHERE account_id = ${$(1)} AND area = ${$(2)} AND path_hash = ${$(3)}`,
+      ofFolder: `SELECT ${columns} FROM dav_properties WHERE account_id = ${$(1)} AND area = ${$(2)} AND (path_hash = ${$(3)} OR parent_hash = ${$(4)})`,
+    };
+    state.onBroadcastRestored(() => this.forgetAll());
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.state.subscribe(CHANNEL, (key) => this.forget(key));
+  }
 
   async ofResource(accountId: string, area: string, path: string): Promise<DeadProp[]> {
-    const rows = await this.repo.find({ where: { accountId, area, pathHash: sha256(path) } });
+    if (!(await this.mayHold(accountId, area))) return [];
+    const rows = await this.select(this.sql.ofPath, [accountId, area, sha256(path)]);
     return rows.filter((r) => r.path === path).map(toDeadProp);
   }
 
   /** A folder's properties and its members', in one query (PROPFIND Depth 1), by path. */
   async ofFolderAndMembers(accountId: string, area: string, folder: string): Promise<Map<string, DeadProp[]>> {
-    const hash = sha256(folder);
-    const rows = await this.repo
-      .createQueryBuilder('p')
-      .where('p.account_id = :accountId AND p.area = :area AND (p.path_hash = :hash OR p.parent_hash = :hash)', { accountId, area, hash })
-      .getMany();
     const byPath = new Map<string, DeadProp[]>();
+    if (!(await this.mayHold(accountId, area))) return byPath;
+    const hash = sha256(folder);
+    const rows = await this.select(this.sql.ofFolder, [accountId, area, hash, hash]);
     for (const r of rows) {
       // Hashes find rows; the stored path decides (a collision cannot mix resources).
       if (r.path !== folder && parentOf(r.path) !== folder) continue;
@@ -66,12 +99,61 @@ export class DavPropertyStore {
     return byPath;
   }
 
+  /** False when the area is known to hold no dead property (see the class comment). */
+  private async mayHold(accountId: string, area: string): Promise<boolean> {
+    if (!this.state.broadcastLive()) return true;
+    const key = areaKey(accountId, area);
+    const known = this.known.get(key);
+    if (known !== undefined) return known === 'some';
+    const before = this.changes;
+    const holds = (await this.select(this.sql.any, [accountId, area])).length > 0;
+    if (this.changes === before && this.state.broadcastLive()) {
+      if (this.known.size >= 100_000) this.known.clear();
+      this.known.set(key, holds ? 'some' : 'none');
+    }
+    return holds;
+  }
+
+  private select(sql: string, params: unknown[]): Promise<PropertyRead[]> {
+    return this.ds.query(sql, params) as Promise<PropertyRead[]>;
+  }
+
+  private forget(key: string): void {
+    this.changes++;
+    this.known.delete(key);
+  }
+
+  private forgetAll(): void {
+    this.changes++;
+    this.known.clear();
+  }
+
+  /**
+   * Runs `insert` (which may add properties to the area) so that no instance keeps the area as
+   * holding none: forgotten here before and after it, announced to all after it (committed).
+   */
+  private async adding<T>(accountId: string, area: string, insert: () => Promise<T>): Promise<T> {
+    const key = areaKey(accountId, area);
+    this.forget(key);
+    try {
+      return await insert();
+    } finally {
+      this.forget(key);
+      await this.state.publish(CHANNEL, key);
+    }
+  }
+
   /**
    * Applies PROPPATCH instructions in order, all or nothing (RFC 4918 §9.2). Throws
    * TooManyPropertiesError, changing nothing, when the resource would end up with more than
    * MAX_DEAD_PROPS_PER_RESOURCE properties.
    */
   async patch(accountId: string, area: string, path: string, ops: readonly PropPatchOp[]): Promise<void> {
+    if (!ops.some((op) => op.op === 'set')) return this.patchNow(accountId, area, path, ops);
+    await this.adding(accountId, area, () => this.patchNow(accountId, area, path, ops));
+  }
+
+  private async patchNow(accountId: string, area: string, path: string, ops: readonly PropPatchOp[]): Promise<void> {
     await this.atomically(async (m) => {
       const existing = await m.find(DavPropertyRow, { where: { accountId, area, pathHash: sha256(path) }, select: { id: true, ns: true, local: true, path: true } });
       const names = new Set(existing.filter((r) => r.path === path).map((r) => qnameKey({ ns: r.ns, local: r.local })));
@@ -96,25 +178,33 @@ export class DavPropertyStore {
    * `shallow`: of `from` itself only (COPY with Depth 0).
    */
   async copyTree(accountId: string, area: string, from: string, to: string, opts: { shallow?: boolean } = {}): Promise<void> {
-    await this.atomically(async (m) => {
-      const rows = (await this.subtree(m, accountId, area, from)).filter((r) => !opts.shallow || r.path === from);
-      await this.deleteSubtree(m, accountId, area, to);
-      await this.insertMoved(m, accountId, area, rows, from, to);
-    });
+    // An area known to hold none has none to copy, and none at `to`.
+    if (!(await this.mayHold(accountId, area))) return;
+    await this.adding(accountId, area, () =>
+      this.atomically(async (m) => {
+        const rows = (await this.subtree(m, accountId, area, from)).filter((r) => !opts.shallow || r.path === from);
+        await this.deleteSubtree(m, accountId, area, to);
+        await this.insertMoved(m, accountId, area, rows, from, to);
+      }),
+    );
   }
 
   /** Moves the properties of the tree at `from` to `to` (whose old ones go). */
   async moveTree(accountId: string, area: string, from: string, to: string): Promise<void> {
-    await this.atomically(async (m) => {
-      const rows = await this.subtree(m, accountId, area, from);
-      await this.deleteSubtree(m, accountId, area, to);
-      if (rows.length) await m.delete(DavPropertyRow, { id: In(rows.map((r) => r.id)) });
-      await this.insertMoved(m, accountId, area, rows, from, to);
-    });
+    if (!(await this.mayHold(accountId, area))) return;
+    await this.adding(accountId, area, () =>
+      this.atomically(async (m) => {
+        const rows = await this.subtree(m, accountId, area, from);
+        await this.deleteSubtree(m, accountId, area, to);
+        if (rows.length) await m.delete(DavPropertyRow, { id: In(rows.map((r) => r.id)) });
+        await this.insertMoved(m, accountId, area, rows, from, to);
+      }),
+    );
   }
 
-  /** One DELETE statement: atomic without a transaction (and cheap, as every new file calls it). */
+  /** One DELETE statement: atomic without a transaction; none in an area known to hold none (every new file calls it). */
   async deleteTree(accountId: string, area: string, path: string): Promise<void> {
+    if (!(await this.mayHold(accountId, area))) return;
     await this.deleteSubtree(this.repo.manager, accountId, area, path);
   }
 
@@ -151,6 +241,19 @@ export class DavPropertyStore {
   }
 }
 
+function areaKey(accountId: string, area: string): string {
+  return `${accountId}\u0000${area}`;
+}
+
+/** A row as the fixed reads select it. */
+interface PropertyRead {
+  readonly path: string;
+  readonly ns: string;
+  readonly local: string;
+  readonly valueXml: string;
+  readonly lang: string | null;
+}
+
 function propertyId(accountId: string, area: string, path: string, name: QName): string {
   return sha256(accountId, area, path, name.ns, name.local);
 }
@@ -171,6 +274,6 @@ function row(accountId: string, area: string, path: string, name: QName, valueXm
   return r;
 }
 
-function toDeadProp(r: DavPropertyRow): DeadProp {
+function toDeadProp(r: PropertyRead): DeadProp {
   return { name: { ns: r.ns, local: r.local }, valueXml: r.valueXml, lang: r.lang };
 }

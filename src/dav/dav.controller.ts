@@ -141,17 +141,12 @@ function contextOf(mount: DavMount, req: FastifyRequest, reply: FastifyReply, pr
   if (target.includes('#')) throw new DomainError('bad_request', 'the request target must not contain a fragment (#)');
   const rawPath = pathOfUrl(target);
   const host = req.host ?? '';
-  let url: string;
-  try {
-    url = new URL(rawPath, `${req.protocol}://${host}`).href;
-  } catch {
-    url = new URL(rawPath, 'http://invalid.host').href; // an unusable Host: no If tag will match it
-  }
-  // Aborted when the connection closes before the answer was written: the client is gone.
-  const aborted = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) aborted.abort(new Error('client went away'));
-  });
+  // The absolute URL and the abort signal are made when first asked for: most requests need
+  // neither (the URL serves If headers and redirects, the signal uploads), and each cost a few
+  // µs and allocations on every request.
+  let url: string | undefined;
+  let aborted: AbortController | undefined;
+  const raw = reply.raw;
   return {
     mount,
     method: req.method,
@@ -159,12 +154,34 @@ function contextOf(mount: DavMount, req: FastifyRequest, reply: FastifyReply, pr
     principal,
     headers: req.raw.headers,
     body: req.body instanceof Readable ? req.body : null,
-    url,
+    get url(): string {
+      return (url ??= absoluteUrl(req.protocol, host, rawPath));
+    },
     host: host.toLowerCase(),
     // req.ip: the proxy's client when TRUST_PROXY believes the proxy, else the peer.
     loopbackClient: isLoopback(req.ip),
-    signal: aborted.signal,
+    // Aborted when the connection closes before the answer was written: the client is gone
+    // (also if it closed before the signal was first asked for).
+    get signal(): AbortSignal {
+      if (aborted === undefined) {
+        const controller = (aborted = new AbortController());
+        const abort = () => {
+          if (!raw.writableFinished) controller.abort(new Error('client went away'));
+        };
+        if (raw.closed) abort();
+        else raw.once('close', abort);
+      }
+      return aborted.signal;
+    },
   };
+}
+
+function absoluteUrl(protocol: string, host: string, rawPath: string): string {
+  try {
+    return new URL(rawPath, `${protocol}://${host}`).href;
+  } catch {
+    return new URL(rawPath, 'http://invalid.host').href; // an unusable Host: no If tag will match it
+  }
 }
 
 /** `/dav/`: the account's main storage, HTTP Basic (contract §5). */

@@ -1,4 +1,4 @@
-import { close, closeSync, constants, createReadStream, fstat, fstatSync, futimes, open as openFd, openSync, read, type BigIntStats, type Dirent, lstatSync, statSync } from 'node:fs';
+import { close, closeSync, constants, createReadStream, fstat, fstatSync, futimes, open as openFd, openSync, read, readSync, type BigIntStats, type Dirent, lstatSync, statSync } from 'node:fs';
 import { mkdir, readdir, realpath, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -68,7 +68,6 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 const openFdAsync = promisify(openFd);
 const fstatAsync = promisify(fstat) as (fd: number, opts: { bigint: true }) => Promise<BigIntStats>;
 const closeAsync = promisify(close);
-const readAsync = promisify(read);
 const futimesAsync = promisify(futimes);
 
 interface Resolved {
@@ -225,8 +224,8 @@ export class AreaStorage {
 
   /**
    * Opens a file for reading; a folder is `409 conflict`, anything else missing `404`. The open and
-   * its fstat are synchronous (cached metadata, a few µs; see resolveInArea); the content is read
-   * on the thread pool: one round trip for a small file (`read`), where there were five.
+   * its fstat are synchronous (cached metadata, a few µs; see resolveInArea), and so is the read
+   * of a small file's content (`read`, see readWhole); a stream reads on the thread pool.
    */
   async openRead(userPath: string): Promise<ReadHandle> {
     const { canonical, abs } = await this.resolve(userPath);
@@ -255,7 +254,7 @@ export class AreaStorage {
           if (taken) throw new Error('ReadHandle content taken twice');
           taken = true;
           try {
-            return await readWhole(fd, range?.start ?? 0, range?.end ?? Number(st.size) - 1);
+            return readWhole(fd, range?.start ?? 0, range?.end ?? Number(st.size) - 1);
           } finally {
             closeSync(fd);
           }
@@ -507,14 +506,18 @@ export class AreaStorage {
 }
 
 /**
- * Bytes `start`..`end` (inclusive) in one buffer of exactly that size: for a small file, one read
- * on the thread pool instead of a stream and its 1 MiB chunk buffer. Shorter if the file shrank.
+ * Bytes `start`..`end` (inclusive) in one buffer of exactly that size: for a small file (the
+ * callers read at most SMALL_FILE_BYTES so), one synchronous read instead of a stream and its
+ * 1 MiB chunk buffer. Synchronous like the open and fstat before it: a thread-pool round trip
+ * (wake a worker, switch to it and back) cost more than the read of cached pages itself
+ * (profile dav-get-4k, bench/README.md); the price is that a read from a cold cache blocks the
+ * event loop for the disk's latency. Shorter if the file shrank.
  */
-async function readWhole(fd: number, start: number, end: number): Promise<Buffer> {
+function readWhole(fd: number, start: number, end: number): Buffer {
   const buffer = Buffer.allocUnsafe(Math.max(0, end - start + 1));
   let filled = 0;
   while (filled < buffer.length) {
-    const { bytesRead } = await readAsync(fd, buffer, filled, buffer.length - filled, start + filled);
+    const bytesRead = readSync(fd, buffer, filled, buffer.length - filled, start + filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
   }

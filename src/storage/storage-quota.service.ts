@@ -3,7 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
-import { Account } from '../accounts/account.entity.js';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import type { AppConfig } from '../config/config.js';
 import { AccountQuotaRow, StorageUsageRow } from './storage-quota.entities.js';
@@ -72,7 +71,21 @@ export class StorageQuotaService {
   ) {
     this.root = path.resolve(config.storageDir);
     this.defaultQuotaBytes = config.storageQuotaBytes;
+    // Fixed SQL, prepared once: every write reads the ledger and most report a change. (The change
+    // was built with its byte count inlined, so every new size prepared a new statement.)
+    const pg = dataSource.options.type === 'postgres';
+    const $ = (i: number) => (pg ? `$${i}` : '?');
+    const delta = pg ? `CAST(${$(1)} AS bigint)` : $(1);
+    this.ledgerSql = {
+      read:
+        'SELECT q.account_id AS "quotaAccount", q.quota_bytes AS "quotaBytes", u.bytes AS "usedBytes", u.measured_at AS "measuredAt" ' +
+        'FROM accounts a LEFT JOIN account_quotas q ON q.account_id = a.id LEFT JOIN storage_usage u ON u.account_id = a.id ' +
+        `WHERE a.id = ${$(1)}`,
+      changed: `UPDATE storage_usage SET bytes = CASE WHEN bytes + ${delta} < 0 THEN 0 ELSE bytes + ${pg ? `CAST(${$(2)} AS bigint)` : $(2)} END WHERE account_id = ${$(3)}`,
+    };
   }
+
+  private readonly ledgerSql: { readonly read: string; readonly changed: string };
 
   // -------------------------------------------------------------------------------------------
   // Settings
@@ -161,14 +174,7 @@ export class StorageQuotaService {
   private async changed(accountId: string, bytes: number): Promise<void> {
     if (bytes === 0 || !Number.isSafeInteger(bytes)) return;
     try {
-      // An integer we computed, not input: inlined, so one statement serves both databases.
-      const sum = `bytes + (${bytes})`;
-      await this.dataSource
-        .createQueryBuilder()
-        .update(StorageUsageRow)
-        .set({ bytes: () => `CASE WHEN ${sum} < 0 THEN 0 ELSE ${sum} END` })
-        .where('account_id = :accountId', { accountId })
-        .execute();
+      await this.dataSource.query(this.ledgerSql.changed, [bytes, bytes, accountId]);
     } catch (err) {
       this.logger.error({ err, accountId, bytes }, 'could not adjust the storage usage; corrected at its next measurement');
     }
@@ -180,18 +186,7 @@ export class StorageQuotaService {
    * checks it (three queries when no figure was kept, as without a quota).
    */
   private async read(accountId: string): Promise<LedgerRow | undefined> {
-    const row = await this.dataSource
-      .createQueryBuilder()
-      .select('a.id', 'accountId')
-      .addSelect('q.accountId', 'quotaAccount')
-      .addSelect('q.quotaBytes', 'quotaBytes')
-      .addSelect('u.bytes', 'usedBytes')
-      .addSelect('u.measuredAt', 'measuredAt')
-      .from(Account, 'a')
-      .leftJoin(AccountQuotaRow, 'q', 'q.accountId = a.id')
-      .leftJoin(StorageUsageRow, 'u', 'u.accountId = a.id')
-      .where('a.id = :accountId', { accountId })
-      .getRawOne<LedgerRow & { accountId: string }>();
+    const [row] = (await this.dataSource.query(this.ledgerSql.read, [accountId])) as Array<Partial<LedgerRow>>;
     if (!row) return undefined;
     return { quotaAccount: row.quotaAccount ?? null, quotaBytes: row.quotaBytes ?? null, usedBytes: row.usedBytes ?? null, measuredAt: row.measuredAt ?? null };
   }

@@ -50,4 +50,25 @@ describe('WebDAV locks across two instances on PostgreSQL + Redis', () => {
       expect(results.map((r) => r.status).sort()).toEqual([200, 423, 423, 423]);
     }
   });
+
+  // Each instance remembers areas that hold no dead property (DavPropertyStore): a property set
+  // through one instance must be seen at once through the other, which knew the area as empty.
+  it('a dead property set on A is seen at once by a PROPFIND on B that knew the area as holding none', async () => {
+    const [a, b] = cluster.nodes.map((n) => n.url) as [string, string];
+    const allprop = (url: string, path: string) => dav(url, 'PROPFIND', path, { depth: '0' });
+    const proppatch = (value: string) =>
+      `<?xml version="1.0" encoding="utf-8"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:cluster"><D:set><D:prop><Z:color>${value}</Z:color></D:prop></D:set></D:propertyupdate>`;
+    expect((await dav(a, 'PUT', '/dav/props.txt', {}, 'p')).status).toBe(201);
+    for (const url of [a, b]) {
+      const before = await allprop(url, '/dav/props.txt');
+      expect(before.status).toBe(207);
+      expect(before.body).not.toContain('urn:cluster');
+    }
+    expect((await dav(a, 'PROPPATCH', '/dav/props.txt', { 'content-type': 'application/xml' }, proppatch('teal'))).status).toBe(207);
+    const after = await allprop(b, '/dav/props.txt');
+    expect(after.body).toContain('teal');
+    // A COPY and a MOVE on B carry it, seen on A.
+    expect((await dav(b, 'COPY', '/dav/props.txt', { destination: `${b}/dav/props-copy.txt` })).status).toBe(201);
+    expect((await allprop(a, '/dav/props-copy.txt')).body).toContain('teal');
+  });
 });
