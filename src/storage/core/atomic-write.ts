@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { closeSync, constants, fdatasync, fsync, futimesSync, openSync, renameSync, writev, writevSync } from 'node:fs';
 import { lstat, opendir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { collectYoungGarbage } from '../../common/young-gc.js';
+import { randomNonce } from '../../crypto/secrets.js';
 import { DigestJob, type DigestName } from './digest-worker.js';
 
 /** Upload exceeded `maxBytes`; nothing was changed. Maps to HTTP 413. */
@@ -114,7 +115,7 @@ export async function writeFileAtomic(
   const { maxBytes = Infinity, signal } = opts;
   signal?.throwIfAborted();
   const dir = path.dirname(targetAbs);
-  const tmp = path.join(dir, `.portcullis-upload-${randomBytes(16).toString('hex')}`);
+  const tmp = path.join(dir, `.portcullis-upload-${randomNonce(16).toString('hex')}`);
   const hash = opts.sha256 ? createHash('sha256') : undefined;
   const digests = opts.digests?.length ? new DigestJob(opts.digests) : undefined;
   let bytes = 0;
