@@ -21,6 +21,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 // order is reversed every other round (A B … N, N … B A), so each scenario's slices sit on
 // average at the same point in time as the ceiling's and a drift cancels out.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+// BENCH_BASELINE_DIST=<another build's dist/> runs every Portcullis scenario against that build
+// too, each right after its own in the round-robin: a before/after in one run, on the same load.
+const BASELINE_DIST = process.env.BENCH_BASELINE_DIST;
 // BENCH_ONLY=regex keeps the scenarios whose name matches (the ceiling and the gateway always run).
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : undefined;
 // /proc/<pid>/stat counts CPU time in USER_HZ ticks, 100 a second on Linux.
@@ -49,6 +52,7 @@ const SERVERS = {
   'oidc-provider': { start: peer('oidc-provider.mjs'), setup: setupOidcPeer },
   portcullis: { start: () => startServer(), setup: setupPortcullis },
   'portcullis, cache off': { start: () => startServer({ VERIFY_CACHE_TTL: '0' }) },
+  'portcullis, baseline build': { start: () => startServer({ BENCH_DIST: BASELINE_DIST }), setup: setupPortcullis },
 };
 
 /**
@@ -169,6 +173,11 @@ const scenarios = [
   },
   { name: 'Portcullis, Basic with the cache off (argon2id every request)', server: 'portcullis, cache off', path: '/api/whoami', headers: { authorization: basic } },
 ];
+if (BASELINE_DIST) {
+  const baselineOf = new Map(scenarios.filter((s) => s.server === 'portcullis').map((s) => [s, { ...s, name: `${s.name} [baseline build]`, server: 'portcullis, baseline build' }]));
+  for (const copy of baselineOf.values()) if (baselineOf.has(copy.vs)) copy.vs = baselineOf.get(copy.vs);
+  scenarios.splice(0, scenarios.length, ...scenarios.flatMap((s) => (baselineOf.has(s) ? [s, baselineOf.get(s)] : [s])));
+}
 
 let otpCounter = 0;
 
@@ -217,7 +226,7 @@ async function load(s, duration, run) {
 // --- the run -------------------------------------------------------------------------------
 
 const chosen = scenarios.filter((s) => s === CEILING || s === GATEWAY || !ONLY || ONLY.test(s.name) || scenarios.some((o) => o.vs === s && ONLY.test(o.name)));
-const needs = { refreshChains: chosen.some((s) => s.refreshChains && s.server === 'portcullis') };
+const needs = { refreshChains: chosen.some((s) => s.refreshChains && s.server.startsWith('portcullis')) };
 const running = new Map();
 const targets = new Map();
 const results = new Map(chosen.map((s) => [s, []]));
