@@ -79,6 +79,20 @@ describe('AreaStorage', () => {
     expect((await area.list('/d', EVERY_MEMBER, { limit: 3 })).truncated).toBe(false);
   });
 
+  it('lists and walks a folder of 2,500 entries, every entry once, in name order', async () => {
+    await area.write('/big/seed', text('x'), { createParents: true });
+    const names = Array.from({ length: 2500 }, (_, i) => `f${String(i).padStart(4, '0')}`);
+    // Written on disk directly: 2,500 atomic writes would only slow the test.
+    const dir = path.join(base, 'acct', 'main', 'big');
+    await Promise.all(names.map((n) => writeFile(path.join(dir, n), n)));
+    const expected = [...names, 'seed'];
+    const listed = await area.list('/big', EVERY_MEMBER, { limit: 10_000 });
+    expect(listed.entries.map((e) => e.name)).toEqual(expected);
+    const walked: string[] = [];
+    for await (const e of (await area.children('/big', EVERY_MEMBER)).children) walked.push(e.name);
+    expect(walked).toEqual(expected);
+  });
+
   it('hides temp files, links, special files and names the API cannot address', async () => {
     await area.write('/ok.txt', text('ok'));
     await writeFile(path.join(area.root, '.portcullis-upload-0123456789abcdef0123456789abcdef'), 'partial');
