@@ -11,7 +11,7 @@
 //   oauth-refresh    POST /oauth/token, refresh_token grant with rotation (as bench/run.mjs's row)
 // PROFILE_SECONDS (10) of autocannon with BENCH_CONNECTIONS (16); PROFILE_TOP (10) rows;
 // PROFILE_OUT=<dir> also writes each .cpuprofile (Chrome DevTools opens them).
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -146,9 +146,11 @@ function selfTimes(profile) {
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ['whoami-basic', 'dav-get-4k'];
 const port = 30000 + Math.floor(Math.random() * 10000);
+if (process.env.PROFILE_OUT) mkdirSync(process.env.PROFILE_OUT, { recursive: true });
 const server = await startServer({}, { nodeArgs: [`--inspect=127.0.0.1:${port}`] });
+let cdp;
 try {
-  const cdp = await inspector(port);
+  cdp = await inspector(port);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
   for (const name of chosen) {
@@ -173,10 +175,10 @@ try {
     console.log('|---|---|---|');
     for (const [pkg, us] of packages) console.log(`| ${pkg} | ${(us / requests).toFixed(1)} | ${((100 * us) / total).toFixed(1)} % |`);
   }
-  cdp.close();
 } catch (err) {
-  console.error(err); // before the inspector's socket keeps the process waiting
+  console.error(err);
   process.exitCode = 1;
 } finally {
+  cdp?.close(); // an open inspector socket would keep this process waiting
   await server.stop();
 }
