@@ -9,6 +9,7 @@
 //   download-1k-key  GET /api/file/download of a 1 KiB file with Basic (cached) + API key
 //   link-get-1k      the same file through a signed link (GET /link/{token})
 //   oauth-refresh    POST /oauth/token, refresh_token grant with rotation (as bench/run.mjs's row)
+//   file-list-50     GET /api/file/list of a 50-file folder as a sublogin + API key (bench/run.mjs's row)
 // PROFILE_SECONDS (10) of autocannon with BENCH_CONNECTIONS (16); PROFILE_TOP (10) rows;
 // PROFILE_OUT=<dir> also writes each .cpuprofile (Chrome DevTools opens them).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -51,6 +52,7 @@ const WORKLOADS = {
   // Refresh tokens rotate: each request takes a grant's latest token from a pool and its answer
   // puts the new one back, so no token is sent twice (a reuse would revoke the grant). The
   // warm-up and the measured run each get grants of their own (a run stops with requests in flight).
+  'file-list-50': { path: '/api/file/list?path=%2Flist50', prepare: prepareList },
   'oauth-refresh': { path: '/oauth/token', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, prepare: prepareRefresh },
 };
 
@@ -90,6 +92,15 @@ async function prepareSmall(url, w, link) {
   w.path = `/link/${(await made.json()).token}`;
 }
 let keyed;
+
+async function prepareList(url, w) {
+  keyed ??= await setupTarget(url);
+  for (let i = 0; i < 50; i++) {
+    const res = await fetch(`${url}/api/file/upload?path=${encodeURIComponent(`/list50/file-${String(i).padStart(2, '0')}.txt`)}`, { method: 'PUT', headers: { authorization: basic, 'x-api-key': keyed.apiKey }, body: 'x'.repeat(1024) });
+    if (!res.ok) throw new Error(`upload: ${res.status}`);
+  }
+  w.headers = { authorization: `Basic ${Buffer.from(keyed.sublogin.join(':')).toString('base64')}`, 'x-api-key': keyed.apiKey };
+}
 
 /** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
 async function inspector(port) {
