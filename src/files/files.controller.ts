@@ -77,8 +77,7 @@ export class FilesController {
   async list(@Query() q: ListQueryDto, @CurrentPrincipal() principal: Principal): Promise<FileListDto> {
     const fields = parseFields(q.fields);
     const matches = q.filter_full_name === undefined ? undefined : fullNameMatcher(q.filter_full_name);
-    const members = this.members(principal, 'list'); // a promise only while a sublogin's rules load
-    const { folder, entries, truncated } = await this.area(principal).list(q.path, members instanceof Promise ? await members : members, {
+    const { folder, entries, truncated } = await this.area(principal).list(q.path, await this.members(principal, 'list'), {
       recursive: q.recursive,
       filter: matches && ((e) => matches(e.name)),
     });

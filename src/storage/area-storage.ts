@@ -1,4 +1,4 @@
-import { close, closeSync, constants, createReadStream, fstat, fstatSync, futimes, open as openFd, openSync, read, readSync, type BigIntStats, type Dirent, lstatSync, statSync } from 'node:fs';
+import { close, closeSync, constants, createReadStream, fchmodSync, fstat, fstatSync, futimes, open as openFd, openSync, read, readSync, type BigIntStats, type Dirent, lstatSync, statSync } from 'node:fs';
 import { mkdir, readdir, realpath, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { LRUCache } from 'lru-cache';
 import { DomainError } from '../errors/domain-error.js';
 import { isTempName, StorageLimitError, writeFileAtomic } from './core/atomic-write.js';
+import { type FolderMember, FolderSnapshots } from './core/folder-snapshots.js';
 import { assertTreeFits, MAX_ABS_PATH_BYTES, MAX_SEGMENT_BYTES, normalizeUserPath, resolveInArea, toNfc, userNamesOf } from './core/storage-path.js';
 import { toStorageError } from './storage-errors.js';
 import type {
@@ -111,16 +112,17 @@ export class AreaStorage {
   }
 
   /**
-   * One readdir and one lstat per entry; temp files, unaddressable names and members `access`
-   * refuses are never shown (a recursive listing still descends into a refused folder when a
-   * member beneath it may be allowed).
+   * The folder's members (FolderSnapshots: one readdir, then one lstat per member, kept while
+   * the folder is unchanged); temp files, unaddressable names and members `access` refuses are
+   * never shown (a recursive listing still descends into a refused folder when a member beneath
+   * it may be allowed).
    */
   async list(userPath: string, access: MemberAccess, opts: ListOptions = {}): Promise<ListResult> {
     const { canonical, abs } = await this.resolve(userPath);
     // Decided per member only where a rule beneath the folder could decide a member otherwise.
     const everyMember = access.uniformBeneath(canonical);
-    const folder = await this.entryAt(canonical, abs);
-    if (folder.type !== 'directory') throw new DomainError('conflict', 'the path is a file, not a folder');
+    const folderStat = statAt(abs);
+    if (!folderStat.isDirectory()) throw new DomainError('conflict', 'the path is a file, not a folder');
     const limit = opts.limit ?? DEFAULT_LIST_LIMIT;
     const entries: StorageEntry[] = [];
     let examined = 0;
@@ -129,57 +131,44 @@ export class AreaStorage {
     // listing ~1.5 ms of CPU (issue 18); the loop yields every LIST_BATCH of them.
     let sinceYield = 0;
 
-    const walk = async (dirAbs: string, dirPath: string): Promise<void> => {
-      let dirents: Dirent[];
+    const walk = async (dirAbs: string, dirPath: string, dirStat?: BigIntStats): Promise<void> => {
+      let members: readonly FolderMember[];
       try {
-        dirents = await readdir(dirAbs, { withFileTypes: true });
+        members = await membersOf(dirAbs, dirPath, dirStat);
       } catch (err) {
         if (dirAbs !== abs && isGone(err)) return; // removed while we walked
         throw toStorageError(err);
       }
-      // Listed by the names requests use (NFC), whatever form the disk holds them in.
-      const visible = userNamesOf(dirents.filter((d) => isAddressable(d.name)))
-        .filter(({ entry: d }) => d.isFile() || d.isDirectory())
-        .sort((a, b) => compareNames(a.name, b.name));
-      for (const { name, entry: d } of visible) {
+      for (const member of members) {
         if (examined >= limit) {
           truncated = true;
           return;
         }
-        const childAbs = path.join(dirAbs, d.name);
-        const childPath = joinUserPath(dirPath, name);
         if (++sinceYield >= LIST_BATCH) {
           sinceYield = 0;
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        let st: BigIntStats;
-        try {
-          st = lstatSync(childAbs, { bigint: true });
-        } catch (err) {
-          if (isGone(err)) continue;
-          throw toStorageError(err);
-        }
-        if (!st.isFile() && !st.isDirectory()) continue;
+        const entry = readMember(member, dirAbs, dirPath);
+        if (entry === null) continue;
         examined++;
-        const entry = entryOf(childPath, st);
-        const visible = everyMember || access.allows(childPath);
+        const visible = everyMember || access.allows(entry.path);
         if (visible && (!opts.filter || opts.filter(entry))) entries.push(entry);
-        if (opts.recursive && st.isDirectory() && (visible || !access.uniformBeneath(childPath))) {
-          await walk(childAbs, childPath);
+        if (opts.recursive && entry.type === 'directory' && (visible || !access.uniformBeneath(entry.path))) {
+          await walk(path.join(dirAbs, member.diskName), entry.path);
           if (truncated) return;
         }
       }
     };
-    await walk(abs, canonical);
-    return { folder, entries, truncated };
+    await walk(abs, canonical, folderStat);
+    return { folder: entryOf(canonical, folderStat), entries, truncated };
   }
 
   /**
    * A folder and its direct children for streaming consumers (WebDAV PROPFIND Depth 1, folder
-   * listings): one readdir, then one lstat per child as the consumer pulls, yielded in name
-   * order, so a folder of any size is never held as entries in memory and no limit truncates it.
-   * Children removed meanwhile are skipped; what `list` hides is hidden too, members `access`
-   * refuses included. A file is `409 conflict`, a missing path `404`.
+   * listings): the folder's members (as `list` reads them), each child read as the consumer
+   * pulls, yielded in name order, so a folder of any size is never held as entries in memory and
+   * no limit truncates it. Children removed meanwhile are skipped; what `list` hides is hidden
+   * too, members `access` refuses included. A file is `409 conflict`, a missing path `404`.
    *
    * The lstats are synchronous, `batch` at a time between yields to the event loop: for the
    * cached metadata of a directory being listed, a thread-pool round trip per entry costs
@@ -188,38 +177,29 @@ export class AreaStorage {
   async children(userPath: string, access: MemberAccess, opts: { batch?: number } = {}): Promise<{ folder: StorageEntry; children: AsyncIterable<StorageEntry> }> {
     const { canonical, abs } = await this.resolve(userPath);
     const everyMember = access.uniformBeneath(canonical);
-    const folder = await this.entryAt(canonical, abs);
-    if (folder.type !== 'directory') throw new DomainError('conflict', 'the path is a file, not a folder');
-    let dirents: Dirent[];
+    const folderStat = statAt(abs);
+    if (!folderStat.isDirectory()) throw new DomainError('conflict', 'the path is a file, not a folder');
+    let members: readonly FolderMember[];
     try {
-      dirents = await readdir(abs, { withFileTypes: true });
+      members = await membersOf(abs, canonical, folderStat);
     } catch (err) {
       throw toStorageError(err);
     }
-    // By the names requests use (NFC), each with its name on disk.
-    const names = userNamesOf(dirents.filter((d) => isAddressable(d.name)))
-      .filter(({ name, entry: d }) => (d.isFile() || d.isDirectory()) && (everyMember || access.allows(joinUserPath(canonical, name))))
-      .sort((a, b) => compareNames(a.name, b.name));
+    const shown = everyMember ? members : members.filter((m) => access.allows(joinUserPath(canonical, m.name)));
     const batch = Math.max(1, opts.batch ?? 64);
     async function* walk(): AsyncGenerator<StorageEntry> {
-      for (let start = 0; start < names.length; start += batch) {
+      for (let start = 0; start < shown.length; start += batch) {
         const entries: StorageEntry[] = [];
-        for (const { name, entry: d } of names.slice(start, start + batch)) {
-          let st: BigIntStats;
-          try {
-            st = lstatSync(path.join(abs, d.name), { bigint: true });
-          } catch (err) {
-            if (isGone(err)) continue; // removed since the readdir
-            throw toStorageError(err);
-          }
-          if (st.isFile() || st.isDirectory()) entries.push(entryOf(joinUserPath(canonical, name), st));
+        for (let i = start; i < start + batch && i < shown.length; i++) {
+          const entry = readMember(shown[i]!, abs, canonical);
+          if (entry !== null) entries.push(entry);
         }
         yield* entries;
         // Let other requests run between batches, however fast the consumer pulls.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
-    return { folder, children: walk() };
+    return { folder: entryOf(canonical, folderStat), children: walk() };
   }
 
   /**
@@ -323,6 +303,8 @@ export class AreaStorage {
       const before = await fstatAsync(fd, { bigint: true });
       if (!before.isFile() && !before.isDirectory()) throw new DomainError('not_found', 'no such file or folder');
       await futimesAsync(fd, new Date(), mtime);
+      // The folder's snapshot holds the old time: a new ctime makes every instance read it again.
+      if (canonical !== '/') touchFolderStamp(path.dirname(abs));
       return { before: entryOf(canonical, before), after: entryOf(canonical, await fstatAsync(fd, { bigint: true })) };
     } catch (err) {
       throw toStorageError(err);
@@ -494,15 +476,76 @@ export class AreaStorage {
 
   /** Synchronous, as resolveInArea's look-ups (a few µs for cached metadata). */
   private async entryAt(canonical: string, abs: string): Promise<StorageEntry> {
-    let st: BigIntStats;
-    try {
-      st = statSync(abs, { bigint: true });
-    } catch (err) {
-      throw toStorageError(err);
-    }
-    if (!st.isFile() && !st.isDirectory()) throw new DomainError('not_found', 'no such file or folder');
-    return entryOf(canonical, st);
+    return entryOf(canonical, statAt(abs));
   }
+}
+
+/** A file or folder's stat (following a link, as resolveInArea left it); anything else is `404`. */
+function statAt(abs: string): BigIntStats {
+  let st: BigIntStats;
+  try {
+    st = statSync(abs, { bigint: true });
+  } catch (err) {
+    throw toStorageError(err);
+  }
+  if (!st.isFile() && !st.isDirectory()) throw new DomainError('not_found', 'no such file or folder');
+  return st;
+}
+
+const snapshots = new FolderSnapshots();
+const FOLDER_FLAGS = process.platform === 'win32' ? constants.O_RDONLY : constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
+/**
+ * Gives the folder a new ctime and changes nothing else (a chmod to its own mode): see
+ * FolderSnapshots. Where the service may not (a folder it does not own), its snapshots show the
+ * change once they expire.
+ */
+function touchFolderStamp(abs: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(abs, FOLDER_FLAGS);
+    fchmodSync(fd, Number(fstatSync(fd).mode) & 0o7777);
+  } catch {
+    // EPERM and the like: nothing to undo.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * The members of the folder at `abs` that listings show, in name order: from its snapshot while
+ * the folder is unchanged, else read from disk. `folder`: its stat, when the caller just took it.
+ * Disk errors come out as they are.
+ */
+async function membersOf(abs: string, canonical: string, folder = lstatSync(abs, { bigint: true })): Promise<readonly FolderMember[]> {
+  const known = snapshots.get(abs, folder, canonical);
+  if (known !== undefined) return known.members;
+  const dirents = await readdir(abs, { withFileTypes: true });
+  // Listed by the names requests use (NFC), whatever form the disk holds them in.
+  const members = userNamesOf(dirents.filter((d) => isAddressable(d.name)))
+    .filter(({ entry: d }) => d.isFile() || d.isDirectory())
+    .sort((a, b) => compareNames(a.name, b.name))
+    .map(({ name, entry: d }): FolderMember => ({ name, diskName: d.name }));
+  return snapshots.offer(abs, folder, canonical, members).members;
+}
+
+/**
+ * A member's entry: a file's remembered one, else from an lstat (a file's then remembered); null
+ * when it is gone or is neither a file nor a folder any more.
+ */
+function readMember(member: FolderMember, dirAbs: string, dirPath: string): StorageEntry | null {
+  if (member.file !== undefined) return member.file;
+  let st: BigIntStats;
+  try {
+    st = lstatSync(path.join(dirAbs, member.diskName), { bigint: true });
+  } catch (err) {
+    if (isGone(err)) return null; // removed since the readdir
+    throw toStorageError(err);
+  }
+  if (!st.isFile() && !st.isDirectory()) return null;
+  const entry = entryOf(joinUserPath(dirPath, member.name), st);
+  if (st.isFile()) member.file = entry;
+  return entry;
 }
 
 /**
