@@ -9,6 +9,7 @@
 //   download-1k-key  GET /api/file/download of a 1 KiB file with Basic (cached) + API key
 //   link-get-1k      the same file through a signed link (GET /link/{token})
 //   oauth-refresh    POST /oauth/token, refresh_token grant with rotation (as bench/run.mjs's row)
+//   dav-propfind-1   WebDAV PROPFIND Depth 1 (allprop) of a 50-file folder with Basic (cached)
 //   file-list-50     GET /api/file/list of a 50-file folder as a sublogin + API key (bench/run.mjs's row)
 // PROFILE_SECONDS (10) of autocannon with BENCH_CONNECTIONS (16); PROFILE_TOP (10) rows;
 // PROFILE_OUT=<dir> also writes each .cpuprofile (Chrome DevTools opens them).
@@ -21,7 +22,7 @@ import { startServer } from './server-process.mjs';
 import { setupTarget } from './setup.mjs';
 
 // autocannon refuses methods outside its list; WebDAV's are plain HTTP/1.1 requests to it.
-createRequire(import.meta.url)('autocannon/lib/httpMethods.js').push('PROPFIND');
+createRequire(import.meta.url)('autocannon/lib/httpMethods.js').push('PROPFIND', 'MKCOL');
 
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -52,6 +53,18 @@ const WORKLOADS = {
   // Refresh tokens rotate: each request takes a grant's latest token from a pool and its answer
   // puts the new one back, so no token is sent twice (a reuse would revoke the grant). The
   // warm-up and the measured run each get grants of their own (a run stops with requests in flight).
+  'dav-propfind-1': {
+    path: '/dav/propfind50/',
+    method: 'PROPFIND',
+    headers: { authorization: basic, depth: '1' },
+    prepare: async (url) => {
+      await fetch(`${url}/dav/propfind50/`, { method: 'MKCOL', headers: { authorization: basic } });
+      for (let i = 0; i < 50; i++) {
+        const res = await fetch(`${url}/dav/propfind50/file-${String(i).padStart(2, '0')}.txt`, { method: 'PUT', headers: { authorization: basic }, body: 'x'.repeat(1024) });
+        if (!res.ok) throw new Error(`PUT: ${res.status}`);
+      }
+    },
+  },
   'file-list-50': { path: '/api/file/list?path=%2Flist50', prepare: prepareList },
   'oauth-refresh': { path: '/oauth/token', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, prepare: prepareRefresh },
 };

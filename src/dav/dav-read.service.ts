@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
+import { httpDate } from '../common/date-text.js';
 import { conditionalHeaders, evaluateConditions } from '../common/http/conditional.js';
 import { mediaTypeOf } from '../common/http/media-type.js';
 import { serveFile } from '../common/http/serve-file.js';
@@ -63,8 +64,8 @@ export class DavReader {
     if (!urlPath.endsWith('/')) return { status: 301, headers: { Location: `${urlPath}/`, 'Content-Length': 0 } };
     const outcome = evaluateConditions(conditionalHeaders(ctx.headers), folder, true);
     if (outcome === 'failed') throw new DomainError('precondition_failed', 'a precondition of the request does not hold');
-    if (outcome === 'not_modified') return { status: 304, headers: { 'Last-Modified': folder.modified.toUTCString() } };
-    const headers = { ...CONTENT_SECURITY, 'Content-Type': 'text/html; charset=utf-8', 'Last-Modified': folder.modified.toUTCString() };
+    if (outcome === 'not_modified') return { status: 304, headers: { 'Last-Modified': httpDate(folder.modified) } };
+    const headers = { ...CONTENT_SECURITY, 'Content-Type': 'text/html; charset=utf-8', 'Last-Modified': httpDate(folder.modified) };
     if (ctx.method === 'HEAD') return { status: 200, headers };
     // Members the principal may not read are left out, as in PROPFIND.
     const { children } = await area.children(ctx.path, await this.access.members(ctx.principal, ctx.mount, 'read'));

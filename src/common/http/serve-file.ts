@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { DomainError } from '../../errors/domain-error.js';
+import { httpDate } from '../date-text.js';
 import { announceFileCoding, decideFileCoding, encodeFileContent, varyOnAcceptEncoding } from './compression.js';
 import { conditionalHeaders, decideRange, evaluateConditions, firstValue, ifRangeAllows } from './conditional.js';
 
@@ -63,7 +64,7 @@ export async function serveFile(file: ServableFile, request: { method: string; h
     size: entry.size,
   });
   try {
-    const validators = { ETag: entry.etag, 'Last-Modified': entry.modified.toUTCString(), 'Accept-Ranges': 'bytes', ...options.headers };
+    const validators = { ETag: entry.etag, 'Last-Modified': httpDate(entry.modified), 'Accept-Ranges': 'bytes', ...options.headers };
     const outcome = evaluateConditions(conditionalHeaders(request.headers), entry, true);
     if (outcome === 'failed') throw new DomainError('precondition_failed', 'a precondition of the request does not hold');
     if (outcome === 'not_modified') {

@@ -11,6 +11,7 @@
  * uses, as `parseProppatch` produces; it may also use the `D:` prefix for `DAV:`, which is
  * how the live-property helpers below write theirs.
  */
+import { httpDate, isoDateSeconds } from '../../common/date-text.js';
 import type { ActiveLock } from './locks.js';
 import { DAV_NS, davName, escapeXmlAttr, escapeXmlText, isNcName, type QName, XML_NS } from './xml-common.js';
 
@@ -196,14 +197,14 @@ function activeLockXml(lock: ActiveLock): string {
 
 export const liveProps = {
   /** RFC 1123 date (`Tue, 15 Nov 1994 08:12:31 GMT`), as §15.7 requires. */
-  getlastmodified: (date: Date): PropValue => prop('getlastmodified', validDate(date).toUTCString()),
+  getlastmodified: (date: Date): PropValue => prop('getlastmodified', httpDate(validDate(date))),
 
   /**
    * RFC 3339 date-time (§15.1), in UTC and without fractional seconds: some clients parse only
    * the `1997-12-01T17:42:21Z` shape the RFC's examples show.
    */
   creationdate: (date: Date): PropValue =>
-    prop('creationdate', validDate(date).toISOString().replace(/\.\d+Z$/, 'Z')),
+    prop('creationdate', isoDateSeconds(validDate(date))),
 
   getcontentlength: (bytes: number | bigint): PropValue => {
     if (typeof bytes === 'number' && !(Number.isSafeInteger(bytes) && bytes >= 0)) {

@@ -4,6 +4,7 @@
  * request headers, the `oc:checksums` property, and the properties that set a modification time
  * through PROPPATCH (`DAV:getlastmodified` itself stays protected, as RFC 4918 §15.7 makes it).
  */
+import { httpDate } from '../../common/date-text.js';
 import type { PropValue } from './multistatus.js';
 import { DAV_NS, escapeXmlText, type QName, qnameKey } from './xml-common.js';
 import type { PropfindRequest } from './xml-request.js';
@@ -92,7 +93,7 @@ export function checksumsProperty(c: FileChecksums): PropValue {
 }
 
 export function win32LastModifiedProperty(modified: Date): PropValue {
-  return { name: WIN32_LAST_MODIFIED, valueXml: modified.toUTCString() };
+  return { name: WIN32_LAST_MODIFIED, valueXml: httpDate(modified) };
 }
 
 /** What a PROPPATCH of `name` means beyond dead properties, or null for a dead property. */

@@ -1,3 +1,4 @@
+import { isoDate } from '../../common/date-text.js';
 import type { StorageEntry } from '../../storage/storage.types.js';
 
 /** The fields a file API entry has, in the order they are returned. */
@@ -59,25 +60,6 @@ export function viewOf(entry: StorageEntry, fields: readonly FileField[]): FileV
     }
   }
   return view;
-}
-
-/**
- * ISO 8601 forms of recent modification times: a listing shows the same files' times again and
- * again, and `toISOString` costs more than the rest of an entry's view. A pure function's results,
- * so a hit is always right; at most ISO_KEPT of them (~1 MiB), dropped all at once when full.
- */
-const ISO_KEPT = 10_000;
-const isoByTime = new Map<number, string>();
-
-export function isoDate(date: Date): string {
-  const time = date.getTime();
-  let iso = isoByTime.get(time);
-  if (iso === undefined) {
-    iso = date.toISOString(); // throws for an invalid date, as before: nothing is kept
-    if (isoByTime.size >= ISO_KEPT) isoByTime.clear();
-    isoByTime.set(time, iso);
-  }
-  return iso;
 }
 
 /**
