@@ -42,6 +42,26 @@ export class InteractionAbortDto {
 const SHOWN_SCOPES = new Set<string>([...API_SCOPES, 'openid', 'offline_access']);
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Refusals of a sign-in step shown on its page again, by DomainError code (besides wrong credentials). */
+const REFUSALS: Readonly<Record<string, { status: number; message: string }>> = {
+  too_many_requests: { status: 429, message: 'Too many failed attempts. Wait a while, then try again.' },
+  // A sublogin outside its limits (contract §4.7): told only after its password verified.
+  credential_expired: { status: 401, message: 'This login has expired.' },
+  address_not_allowed: { status: 403, message: 'This login may not be used from your address.' },
+};
+
+/**
+ * How the page shows `err` (its headers, such as Retry-After, set on `reply`), `wrongCredentials`
+ * being the step's words for a wrong password or code; undefined for an error to throw.
+ */
+function refusal(err: unknown, wrongCredentials: string, reply: FastifyReply): { status: number; message: string } | undefined {
+  if (!(err instanceof DomainError)) return undefined;
+  if (err.code === 'invalid_credentials') return { status: 401, message: wrongCredentials };
+  const refused = REFUSALS[err.code];
+  if (refused) for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
+  return refused;
+}
+
 class ExpiredInteraction extends Error {}
 
 /**
@@ -89,22 +109,14 @@ export class InteractionController {
     try {
       subject = await this.logins.verify(body.login, body.password, requestMeta(req));
     } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      if (err.code === 'too_many_requests') {
-        for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
-        return this.showLogin(interaction, reply, 429, body.login, 'Too many failed attempts. Wait a while, then try again.');
-      }
-      if (err.code === 'invalid_credentials') return this.showLogin(interaction, reply, 401, body.login, 'The login or password is wrong.');
-      // A sublogin outside its limits (contract §4.7): told only after its password verified.
-      if (err.code === 'credential_expired') return this.showLogin(interaction, reply, 401, body.login, 'This login has expired.');
-      if (err.code === 'address_not_allowed') return this.showLogin(interaction, reply, 403, body.login, 'This login may not be used from your address.');
-      throw err;
+      const refused = refusal(err, 'The login or password is wrong.', reply);
+      if (!refused) throw err;
+      return this.showLogin(interaction, reply, refused.status, body.login, refused.message);
     }
     // An account with a second factor gives it next (no back door through OAuth, contract §4.9).
     if (subject.pending === 'second_factor') return this.showSecondFactor(interaction, reply, 200, this.logins.secondFactorTicket(interaction.uid, subject.accountId), subject.login);
     if (subject.pending === 'enrolment') return this.showLogin(interaction, reply, 403, body.login, 'Your account must have a second factor: set one up on MyPage (/mypage/two-factor), then sign in here again.');
-    const result: InteractionResults = { login: { accountId: formatSubject(subject), amr: ['pwd'] } };
-    this.redirect(reply, await this.oauth.provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false }));
+    return this.finish(req, reply, { login: { accountId: formatSubject(subject), amr: ['pwd'] } });
   }
 
   @Post(':uid/second-factor')
@@ -118,17 +130,12 @@ export class InteractionController {
     try {
       subject = await this.logins.verifySecondFactor(interaction.uid, body.ticket, body.code, requestMeta(req));
     } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      if (err.code === 'session_expired') return this.showLogin(interaction, reply, 401, undefined, 'The sign-in took too long. Sign in again.');
-      if (err.code === 'too_many_requests') {
-        for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
-        return this.showSecondFactor(interaction, reply, 429, body.ticket, undefined, 'Too many failed attempts. Wait a while, then try again.');
-      }
-      if (err.code === 'invalid_credentials') return this.showSecondFactor(interaction, reply, 401, body.ticket, undefined, 'Wrong or already used code.');
-      throw err;
+      if (err instanceof DomainError && err.code === 'session_expired') return this.showLogin(interaction, reply, 401, undefined, 'The sign-in took too long. Sign in again.');
+      const refused = refusal(err, 'Wrong or already used code.', reply);
+      if (!refused) throw err;
+      return this.showSecondFactor(interaction, reply, refused.status, body.ticket, undefined, refused.message);
     }
-    const result: InteractionResults = { login: { accountId: formatSubject(subject), amr: ['pwd', 'otp'] } };
-    this.redirect(reply, await this.oauth.provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false }));
+    return this.finish(req, reply, { login: { accountId: formatSubject(subject), amr: ['pwd', 'otp'] } });
   }
 
   private async showSecondFactor(interaction: Interaction, reply: FastifyReply, status: number, ticket: string, login?: string, error?: string): Promise<void> {
@@ -145,8 +152,7 @@ export class InteractionController {
     if (!interaction) return;
     if (interaction.prompt.name !== 'consent' || !interaction.session) return this.redirect(reply, `${INTERACTION_PATH}/${interaction.uid}`);
     if (body.decision === 'deny') {
-      const denied: InteractionResults = { error: 'access_denied', error_description: 'the user denied the request' };
-      return this.redirect(reply, await this.oauth.provider.interactionResult(req.raw, reply.raw, denied, { mergeWithLastSubmission: false }));
+      return this.finish(req, reply, { error: 'access_denied', error_description: 'the user denied the request' });
     }
     const { Grant } = this.oauth.provider;
     const details = interaction.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
@@ -156,8 +162,7 @@ export class InteractionController {
     if (details.missingOIDCScope?.length) grant.addOIDCScope(details.missingOIDCScope.join(' '));
     for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
-    const result: InteractionResults = { consent: { grantId } };
-    this.redirect(reply, await this.oauth.provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: true }));
+    return this.finish(req, reply, { consent: { grantId } }, true);
   }
 
   @Post(':uid/abort')
@@ -166,8 +171,7 @@ export class InteractionController {
     assertSecureTransport(req, this.config);
     const interaction = await this.interaction(uid, req, reply, body._csrf);
     if (!interaction) return;
-    const aborted: InteractionResults = { error: 'access_denied', error_description: 'the user cancelled the sign-in' };
-    this.redirect(reply, await this.oauth.provider.interactionResult(req.raw, reply.raw, aborted, { mergeWithLastSubmission: false }));
+    return this.finish(req, reply, { error: 'access_denied', error_description: 'the user cancelled the sign-in' });
   }
 
   /**
@@ -231,6 +235,11 @@ export class InteractionController {
 
   private page(reply: FastifyReply, status: number, html: string): void {
     void reply.code(status).headers(PAGE_HEADERS).send(html);
+  }
+
+  /** Ends the interaction with `result` and sends the browser back to the authorization endpoint. */
+  private async finish(req: FastifyRequest, reply: FastifyReply, result: InteractionResults, mergeWithLastSubmission = false): Promise<void> {
+    this.redirect(reply, await this.oauth.provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission }));
   }
 
   private redirect(reply: FastifyReply, location: string): void {
