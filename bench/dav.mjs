@@ -25,6 +25,9 @@
 // small and rclone parts measure a second instance with fsync/fdatasync made no-ops by a preload
 // (bench/no-fsync.mjs; the service has no switch for it), to show what durability costs;
 // DAV_BENCH_NO_FSYNC=0 leaves it out.
+// BENCH_BASELINE_DIST=<another build's dist/> (as in bench/run.mjs) runs every Portcullis instance a
+// second time from that build, each right after its own in every round and rep: a before/after in
+// one run, on the same load.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
@@ -44,6 +47,7 @@ const SLICE = Math.max(1, Math.round(Number(process.env.DAV_BENCH_SLICE_SECONDS 
 const CONNECTIONS = Number(process.env.DAV_BENCH_CONNECTIONS ?? 16);
 const SYNC_FILES = Number(process.env.DAV_BENCH_SYNC_FILES ?? 2000);
 const SYNC_REPS = Number(process.env.DAV_BENCH_SYNC_REPS ?? 3);
+const BASELINE_DIST = process.env.BENCH_BASELINE_DIST;
 const NO_FSYNC = process.env.DAV_BENCH_NO_FSYNC !== '0' && (PARTS.has('small') || PARTS.has('rclone'));
 const MODULES = process.env.APACHE_MODULES_DIR ?? '/usr/lib/apache2/modules';
 const APACHE = process.env.APACHE_BIN ?? (existsSync('/usr/sbin/apache2') ? '/usr/sbin/apache2' : 'apache2');
@@ -129,10 +133,13 @@ DocumentRoot "${www}"
   throw new Error(`apache2 did not answer: ${readIf(join(root, 'error.log'))}`);
 }
 
-/** The built service on a data folder of its own under `work`; `noFsync` preloads bench/no-fsync.mjs. */
-async function startPortcullis({ key, name, noFsync = false }) {
+/**
+ * The built service on a data folder of its own under `work`; `noFsync` preloads bench/no-fsync.mjs;
+ * `dist` loads another build (BENCH_DIST of that process).
+ */
+async function startPortcullis({ key, name, noFsync = false, dist }) {
   const dataDir = join(work, key);
-  const server = await startServer({ DATA_DIR: dataDir }, { nodeArgs: noFsync ? ['--import', here('./no-fsync.mjs')] : [] });
+  const server = await startServer({ DATA_DIR: dataDir, ...(dist ? { BENCH_DIST: dist } : {}) }, { nodeArgs: noFsync ? ['--import', here('./no-fsync.mjs')] : [] });
   cleanups.push(server.stop);
   return { key, name, url: server.url, headers: { authorization: basic }, auth: basic, pid: server.pid, cpuPid: server.pid, dataDir };
 }
@@ -273,8 +280,8 @@ const mib = (b) => (b === undefined ? '–' : (b / 1024 / 1024).toFixed(1));
 const ratio = (x, y) => (x / y).toFixed(2);
 const int = (x) => Math.round(x).toLocaleString('en');
 
-async function largeFiles(apache, portcullis) {
-  const servers = [apache, portcullis];
+async function largeFiles(servers) {
+  const [apache, ...others] = servers;
   // The file both servers receive: incompressible bytes, written once.
   const file = join(work, 'big.bin');
   const fd = openSync(file, 'w');
@@ -315,17 +322,18 @@ async function largeFiles(apache, portcullis) {
   }
 
   const a = results.get(apache);
-  const p = results.get(portcullis);
   const maxOf = (xs) => (xs.length ? mib(Math.max(...xs)) : '–');
   const row = (s, r) => `| ${s.name} | ${mbps(median(r.put)).toFixed(0)} | ${mbps(median(r.get)).toFixed(0)} | ${(median(r.propfind) / 1000).toFixed(3)} s | ${maxOf(r.putRss)} | ${maxOf(r.getRss)} |`;
   console.log(`\n${MB} MiB file, PROPFIND Depth 1 of ${ENTRIES.toLocaleString('en')} entries, median of ${REPS}, Node ${process.version}, ${apacheVersion()}\n`);
   console.log('| server | PUT MB/s | GET MB/s | PROPFIND Depth 1 | RSS growth during PUT, MiB (max) | during GET |');
   console.log('|---|---|---|---|---|---|');
-  console.log(row(apache, a));
-  console.log(row(portcullis, p));
-  console.log(
-    `| **Portcullis / Apache** | ${ratio(median(a.put), median(p.put))} (target ≥ 0.80) | ${ratio(median(a.get), median(p.get))} (target ≥ 0.80) | ${ratio(median(p.propfind), median(a.propfind))}× (target ≤ 1.5×) | target < 64 | target < 64 |`,
-  );
+  for (const s of servers) console.log(row(s, results.get(s)));
+  for (const s of others) {
+    const p = results.get(s);
+    console.log(
+      `| **${s.name} / Apache** | ${ratio(median(a.put), median(p.put))} (target ≥ 0.80) | ${ratio(median(a.get), median(p.get))} (target ≥ 0.80) | ${ratio(median(p.propfind), median(a.propfind))}× (target ≤ 1.5×) | target < 64 | target < 64 |`,
+    );
+  }
 }
 
 // --- small files ---------------------------------------------------------------------------
@@ -500,10 +508,13 @@ try {
   const apache = await startApache();
   const portcullis = await startPortcullis({ key: 'portcullis', name: 'Portcullis /dav/ (Basic, cached)' });
   const noFsync = NO_FSYNC ? await startPortcullis({ key: 'nofsync', name: 'Portcullis, fsyncs off (bench preload)', noFsync: true }) : undefined;
-  const all = [apache, portcullis, ...(noFsync ? [noFsync] : [])];
+  // Each instance's baseline twin right after it: the rounds reverse the order, so twins stay adjacent.
+  const twin = async (s) => (BASELINE_DIST ? [s, await startPortcullis({ key: `${s.key}-baseline`, name: `${s.name} [baseline build]`, noFsync: s === noFsync, dist: BASELINE_DIST })] : [s]);
+  const portcullises = await twin(portcullis);
+  const all = [apache, ...portcullises, ...(noFsync ? await twin(noFsync) : [])];
   if (PARTS.has('large')) {
     const t = performance.now();
-    await largeFiles(apache, portcullis);
+    await largeFiles([apache, ...portcullises]);
     process.stderr.write(`large files: ${((performance.now() - t) / 1000).toFixed(0)} s\n`);
   }
   if (PARTS.has('small')) {
