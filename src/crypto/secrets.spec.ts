@@ -1,7 +1,7 @@
 import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { constantTimeEqual, KeyRing, randomNonce, randomToken, SecretBox } from './secrets.js';
+import { constantTimeEqual, KeyRing, randomNonce, randomToken, SecretBox, sha256Hex } from './secrets.js';
 
 describe('SecretBox', () => {
   it('round-trips any text and never shows it in the ciphertext', () => {
@@ -92,6 +92,14 @@ describe('helpers', () => {
   it('makes tokens of the asked entropy', () => {
     expect(Buffer.from(randomToken(16), 'base64url')).toHaveLength(16);
     expect(randomToken()).not.toBe(randomToken());
+  });
+  it('hashes exactly as SHA-256 of the UTF-8 text or the bytes (stored keys depend on it)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.uint8Array(), (text, bytes) => {
+        expect(sha256Hex(text)).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+        expect(sha256Hex(Buffer.from(bytes))).toBe(createHash('sha256').update(bytes).digest('hex'));
+      }),
+    );
   });
 });
 
