@@ -19,6 +19,7 @@ describe('TypeOrmOidcAdapter', () => {
   let env: TestEnv;
   let ds: DataSource;
   let store: OAuthArtifactStore;
+  let keys: KeyRing;
   let revoked: Revocation[];
   let adapter: (model: string) => TypeOrmOidcAdapter;
 
@@ -27,7 +28,8 @@ describe('TypeOrmOidcAdapter', () => {
     ds = new DataSource(dataSourceOptions(env.env.DATABASE_URL!, SCHEMA));
     await ds.initialize();
     await ds.runMigrations();
-    store = new OAuthArtifactStore(ds, new KeyRing(randomBytes(32)));
+    keys = new KeyRing(randomBytes(32));
+    store = new OAuthArtifactStore(ds, keys);
     const revocations = new OAuthRevocations(new MemorySharedState());
     await revocations.onModuleInit();
     revocations.onRevoked((r) => revoked.push(r));
@@ -53,6 +55,9 @@ describe('TypeOrmOidcAdapter', () => {
     expect(dump).not.toContain(jti);
     expect(dump).not.toContain('file:read');
     expect(rows.find((r) => r.model === 'RefreshToken')?.grant_id).toBe('g1');
+    // Not even sealed: the payload leaves the id out (find puts it back), except where a look-up by another key needs it.
+    const sealed = rows.find((r) => r.id === OAuthArtifactStore.hash(jti))!.payload as string;
+    expect(JSON.parse(keys.secretBox.open(sealed)!)).toEqual({ kind: 'RefreshToken', grantId: 'g1', scope: 'file:read', exp: 1 });
   });
 
   it('consumes exactly once, also under concurrency; the loser revokes the grant and fails with invalid_grant', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { formatSubject, parseSubject } from './subject.js';
+import { formatSubject, isUuid, parseSubject } from './subject.js';
 
 describe('OAuth subject', () => {
   const a = randomUUID();
@@ -14,5 +14,10 @@ describe('OAuth subject', () => {
 
   it.each([undefined, 42, '', 'alice', `${a}/`, `${a}/${s}/x`, `${a.toUpperCase()}`, ` ${a}`, `${a}/alice`])('refuses %s', (v) => {
     expect(parseSubject(v)).toBeNull();
+  });
+
+  it('tells UUIDs (as ids are written) from anything else, the same on every call', () => {
+    for (let i = 0; i < 3; i++) expect([isUuid(a), isUuid(s)]).toEqual([true, true]);
+    for (const v of [undefined, 42, '', a.toUpperCase(), ` ${a}`, `${a}/${s}`, a.slice(1)]) expect(isUuid(v)).toBe(false);
   });
 });

@@ -10,6 +10,8 @@ export interface Subject {
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const SUBJECT = new RegExp(`^(${UUID})(?:/(${UUID}))?$`);
+// Built once (not per call): the token endpoint asks several times a grant. No `g` flag, so `test` keeps no state.
+const UUID_ONLY = new RegExp(`^${UUID}$`);
 
 export function formatSubject(s: Subject): string {
   return s.subloginId ? `${s.accountId}/${s.subloginId}` : s.accountId;
@@ -23,5 +25,5 @@ export function parseSubject(sub: unknown): Subject | null {
 }
 
 export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && new RegExp(`^${UUID}$`).test(value);
+  return typeof value === 'string' && UUID_ONLY.test(value);
 }
