@@ -28,11 +28,24 @@ export interface StoredChecksums extends FileChecksums {
  */
 @Injectable()
 export class DavChecksumStore {
-  constructor(@InjectRepository(DavChecksumRow) private readonly repo: Repository<DavChecksumRow>) {}
+  /**
+   * Every WebDAV upload records its checksums: fixed SQL, prepared once. (The query builder's
+   * upsert wrote the time into the SQL text, so each upload prepared a statement of its own and
+   * pushed hot ones out of TypeORM's statement cache.)
+   */
+  private readonly recordSql: string;
+
+  constructor(@InjectRepository(DavChecksumRow) private readonly repo: Repository<DavChecksumRow>) {
+    const pg = repo.manager.connection.options.type === 'postgres';
+    const values = Array.from({ length: 9 }, (_, i) => (pg ? `$${i + 1}` : '?')).join(', ');
+    const update = ['account_id', 'area', 'path', 'parent_hash', 'etag', 'sha1', 'md5', 'updated_at'].map((c) => `${c} = excluded.${c}`).join(', ');
+    this.recordSql = `INSERT INTO dav_checksums (id, account_id, area, path, parent_hash, etag, sha1, md5, updated_at) VALUES (${values}) ON CONFLICT (id) DO UPDATE SET ${update}`;
+  }
 
   /** Records the checksums of the file now at `path` (whose ETag is `etag`), replacing any. */
   async record(accountId: string, area: string, path: string, etag: string, sums: FileChecksums): Promise<void> {
-    await this.repo.upsert(row(accountId, area, path, etag, sums, new Date()), ['id']);
+    const r = row(accountId, area, path, etag, sums, new Date());
+    await this.repo.query(this.recordSql, [r.id, r.accountId, r.area, r.path, r.parentHash, r.etag, r.sha1, r.md5, r.updatedAt.getTime()]);
   }
 
   /** The checksums of the file at `path` if they were computed for the file with `etag`. */

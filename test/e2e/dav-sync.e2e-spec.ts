@@ -312,6 +312,14 @@ describe('WebDAV for sync clients: modification times and checksums', () => {
       expect(value(await one('/backup/b.txt', RCLONE_PROPFIND), OC, 'checksums')).toBe(`SHA1:${sha1('backup bytes')} MD5:${md5('backup bytes')}`);
     });
 
+    it('is replaced when the file is uploaded again (one row per file)', async () => {
+      expect((await put('/dav/again.txt', 'first')).status).toBe(201);
+      expect((await put('/dav/again.txt', 'second')).status).toBe(204);
+      expect(await checksumsOf('/dav/again.txt')).toBe(`SHA1:${sha1('second')} MD5:${md5('second')}`);
+      const rows = (await checksumRows()).filter((r) => r.path === '/again.txt');
+      expect(rows.map((r) => [r.sha1, r.md5])).toEqual([[sha1('second'), md5('second')]]);
+    });
+
     it('follows COPY and MOVE, a file or a tree, and goes with DELETE', async () => {
       expect((await dav('MKCOL', '/dav/tree')).status).toBe(201);
       expect((await dav('MKCOL', '/dav/tree/sub')).status).toBe(201);
