@@ -12,7 +12,7 @@ import { type DavLock, locksCovering } from './core/locks.js';
 import { MultistatusWriter, type PropStat } from './core/multistatus.js';
 import { asksForQuota, liveProperties, propstatsFor, type QuotaFacts, quotaProperties } from './core/properties.js';
 import { asksForChecksums, checksumsProperty, type FileChecksums, win32LastModifiedProperty } from './core/sync-clients.js';
-import { parsePropfind, type PropfindRequest } from './core/xml-request.js';
+import { parsePropfindCached, type PropfindRequest } from './core/xml-request.js';
 import { DavAccess } from './dav-access.js';
 import { DavChecksumStore, type StoredChecksums } from './dav-checksum.store.js';
 import { ALLOW, type DavAnswer, type DavContext, type DavResponse, lockOnMount, XML_CONTENT_TYPE } from './dav-context.js';
@@ -77,7 +77,7 @@ export class DavReader {
     // whole-tree PROPFIND is a denial of service waiting to happen.
     const depth = parseDepth(ctx.headers.depth, 'infinity');
     if (depth === 'infinity') throw new DavError('forbidden', 'PROPFIND with Depth: infinity is not supported; use Depth 0 or 1', 'propfind-finite-depth');
-    const { area, body: request, locks, entry } = await this.preparer.prepare(ctx, { action: 'read', body: { xml: parsePropfind }, locks: true, resource: 'existing' });
+    const { area, body: request, locks, entry } = await this.preparer.prepare(ctx, { action: 'read', body: { xml: parsePropfindCached }, locks: true, resource: 'existing' });
     const account = ctx.principal.account.id;
 
     // Checksums are looked up only when asked for (sync clients ask by name).

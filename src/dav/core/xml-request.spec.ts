@@ -7,6 +7,7 @@ import {
   type DavXmlErrorReason,
   parseLockInfo,
   parsePropfind,
+  parsePropfindCached,
   parseProppatch,
   type PropPatchOp,
   type XmlBody,
@@ -28,6 +29,38 @@ function errorOf(run: () => unknown): DavXmlError {
   }
   throw new Error('expected a DavXmlError, got a result');
 }
+
+describe('parsePropfindCached', () => {
+  const bytes = (text: string) => Buffer.from(text, 'utf8');
+
+  it('answers what parsePropfind answers, the same frozen answer for the same bytes', () => {
+    for (const body of [PF('<D:allprop/>'), PF('<D:prop><D:getetag/><x:a xmlns:x="urn:x"/></D:prop>'), PF('<D:propname/>'), PF('<D:allprop/><D:include><x:b xmlns:x="urn:x"/></D:include>'), '']) {
+      const first = parsePropfindCached(bytes(body));
+      expect(first).toEqual(parsePropfind(body));
+      expect(parsePropfindCached(bytes(body))).toBe(first);
+      expect(Object.isFrozen(first)).toBe(true);
+      const names = first.kind === 'allprop' ? first.include : first.kind === 'prop' ? first.props : null;
+      if (names !== null) expect(Object.isFrozen(names)).toBe(true);
+      for (const n of names ?? []) expect(Object.isFrozen(n)).toBe(true);
+    }
+  });
+
+  it('keys on the exact bytes: an invalid byte sequence is refused even after its replacement character was remembered', () => {
+    // U+FFFD written out (EF BF BD) is a legitimate name; a lone 0xFF is invalid UTF-8, which a
+    // decoding key would turn into that same U+FFFD.
+    const valid = bytes(PF('<D:prop><D:getetag/>\uFFFD</D:prop>'));
+    expect(parsePropfindCached(valid)).toEqual({ kind: 'prop', props: [D('getetag')] });
+    const invalid = Buffer.from(valid.toString('latin1').replace('\u00ef\u00bf\u00bd', '\u00ff'), 'latin1');
+    expect(invalid.length).toBe(valid.length - 2);
+    expect(errorOf(() => parsePropfindCached(invalid)).reason).toBe('invalid_encoding');
+  });
+
+  it('remembers no failure: a body that fails fails every time', () => {
+    const body = bytes(PF('<D:allprop/><D:propname/>'));
+    expect(errorOf(() => parsePropfindCached(body)).reason).toBe('invalid_request');
+    expect(errorOf(() => parsePropfindCached(body)).reason).toBe('invalid_request');
+  });
+});
 
 describe('parsePropfind', () => {
   it.each<[string, XmlBody]>([
