@@ -77,10 +77,15 @@ export class StorageQuotaService {
     const $ = (i: number) => (pg ? `$${i}` : '?');
     const delta = pg ? `CAST(${$(1)} AS bigint)` : $(1);
     this.ledgerSql = {
+      // Subqueries, not LEFT JOINs: SQLite prepared the joined form again on every run (its
+      // profile is half sqlite3Reprepare; ~4× this form's cost, issue 18). Each table has at most
+      // one row per account.
       read:
-        'SELECT q.account_id AS "quotaAccount", q.quota_bytes AS "quotaBytes", u.bytes AS "usedBytes", u.measured_at AS "measuredAt" ' +
-        'FROM accounts a LEFT JOIN account_quotas q ON q.account_id = a.id LEFT JOIN storage_usage u ON u.account_id = a.id ' +
-        `WHERE a.id = ${$(1)}`,
+        'SELECT (SELECT q.account_id FROM account_quotas q WHERE q.account_id = a.id) AS "quotaAccount", ' +
+        '(SELECT q.quota_bytes FROM account_quotas q WHERE q.account_id = a.id) AS "quotaBytes", ' +
+        '(SELECT u.bytes FROM storage_usage u WHERE u.account_id = a.id) AS "usedBytes", ' +
+        '(SELECT u.measured_at FROM storage_usage u WHERE u.account_id = a.id) AS "measuredAt" ' +
+        `FROM accounts a WHERE a.id = ${$(1)}`,
       changed: `UPDATE storage_usage SET bytes = CASE WHEN bytes + ${delta} < 0 THEN 0 ELSE bytes + ${pg ? `CAST(${$(2)} AS bigint)` : $(2)} END WHERE account_id = ${$(3)}`,
     };
   }
