@@ -1,13 +1,18 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import { APP_CONFIG } from '../config/app-config.token.js';
 import type { AppConfig } from '../config/config.js';
+import { SharedState } from '../shared-state/shared-state.js';
 import type { TimeoutOptions } from './core/lock-headers.js';
 import { KeyedMutex } from './core/keyed-mutex.js';
 import type { DavLock } from './core/locks.js';
+import { KnownAreas } from './dav-known-areas.js';
 import { DavLockRow } from './dav-lock.entity.js';
+
+/** Announces, to every instance, an area (`account\0area`) that may have gained a live lock. */
+const CHANNEL = 'dav-locks-added';
 
 /** The subtree of `root` (itself included) in SQL: prefix compared by characters on both databases. */
 export function subtreeWhere(column: string, root: string, param: string): { sql: string; params: Record<string, string> } {
@@ -34,13 +39,17 @@ export interface AreaLock extends DavLock {
  *
  * Expired rows of areas that see no new lock are removed by a sweep every few minutes.
  *
- * On SQLite, where this process is the only one that grants locks, an area found without live
- * locks is remembered so until a grant or refresh here: most areas never hold a lock, and every
- * write, PROPFIND and file API change asks (a query per request before). PostgreSQL, shared by
- * instances, is always asked.
+ * Most areas never hold a lock, and every write and PROPFIND asks: an area found without live
+ * locks is remembered so (KnownAreas, shared with the dead properties) until a grant or a
+ * refresh, on any instance, announces a change. Where a lock must be honoured (`live`: writes,
+ * the If header, UNLOCK, the file API) that knowledge is used only on SQLite, where this process
+ * is the only one that grants locks and hears of each at once; on PostgreSQL, shared by
+ * instances, another instance's grant is heard only when its broadcast arrives, so `live` asks
+ * the database. Lock discovery (`shown`, PROPFIND) uses it on every backend: it may show a lock
+ * granted on another instance as late as a dead property.
  */
 @Injectable()
-export class DavLockStore implements OnApplicationBootstrap, OnModuleDestroy {
+export class DavLockStore implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   static readonly SWEEP_MS = 10 * 60 * 1000;
   private readonly logger = new Logger(DavLockStore.name);
   private readonly mutex = new KeyedMutex();
@@ -51,21 +60,27 @@ export class DavLockStore implements OnApplicationBootstrap, OnModuleDestroy {
    * the client names none.
    */
   readonly timeouts: TimeoutOptions;
-  /** `account\0area` of areas without live locks (SQLite only, see above); bounded by clearing. */
-  private readonly knownEmpty = new Set<string>();
-  /** Counts grants and refreshes: a look-up that overlapped one does not mark its area empty. */
-  private changes = 0;
+  private readonly areas: KnownAreas;
+  /** This process is the only one that grants locks (SQLite): `live` may answer from `areas`. */
+  private readonly alone: boolean;
   private readonly liveSql: string;
 
   constructor(
     @InjectRepository(DavLockRow) private readonly repo: Repository<DavLockRow>,
     @InjectDataSource() private readonly ds: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
+    state: SharedState,
   ) {
+    this.alone = ds.options.type !== 'postgres';
+    this.areas = new KnownAreas(state, CHANNEL);
     const $ = ds.options.type === 'postgres' ? (i: number) => `$${i}` : () => '?';
     this.liveSql = `SELECT token, root, depth, scope, owner_xml AS "ownerXml", principal, expires_at AS "expiresAt" FROM dav_locks WHERE account_id = ${$(1)} AND area = ${$(2)} AND expires_at > ${$(3)}`;
     const maxSeconds = config.davMaxLockTimeoutSeconds;
     this.timeouts = { maxSeconds, defaultSeconds: Math.min(3600, maxSeconds) };
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.areas.subscribe();
   }
 
   onApplicationBootstrap(): void {
@@ -84,25 +99,23 @@ export class DavLockStore implements OnApplicationBootstrap, OnModuleDestroy {
     await this.repo.createQueryBuilder().delete().from(DavLockRow).where('expires_at <= :now', { now }).execute();
   }
 
-  /** The unexpired locks of an account's area. */
-  async live(accountId: string, area: string, now: number = Date.now()): Promise<DavLock[]> {
-    if (this.ds.options.type === 'postgres') return this.liveWith(this.repo.manager, accountId, area, now);
-    const key = `${accountId}\u0000${area}`;
-    if (this.knownEmpty.has(key)) return [];
-    const before = this.changes;
-    const locks = await this.liveWith(this.repo.manager, accountId, area, now);
-    if (locks.length === 0 && this.changes === before) {
-      if (this.knownEmpty.size >= 100_000) this.knownEmpty.clear();
-      this.knownEmpty.add(key);
-    }
-    return locks;
+  /** The unexpired locks of an account's area, as they must be honoured (see the class comment). */
+  live(accountId: string, area: string, now: number = Date.now()): Promise<DavLock[]> {
+    return this.lookUp(accountId, area, now, this.alone);
   }
 
-  /** Before a lock may become live (a grant, a refresh of one that may have just expired). */
-  private changing(key?: string): void {
-    this.changes++;
-    if (key === undefined) this.knownEmpty.clear();
-    else this.knownEmpty.delete(key);
+  /** The unexpired locks of an account's area for lock discovery (PROPFIND), which may lag another instance's grant. */
+  shown(accountId: string, area: string, now: number = Date.now()): Promise<DavLock[]> {
+    return this.lookUp(accountId, area, now, true);
+  }
+
+  private async lookUp(accountId: string, area: string, now: number, remembered: boolean): Promise<DavLock[]> {
+    if (remembered && this.areas.get(accountId, area) === false) return [];
+    const since = this.areas.mark();
+    const locks = await this.liveWith(this.repo.manager, accountId, area, now);
+    // Only "none" saves a query; an area with locks is asked again anyway.
+    if (locks.length === 0) this.areas.learn(accountId, area, false, since);
+    return locks;
   }
 
   /**
@@ -111,46 +124,40 @@ export class DavLockStore implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async grant(accountId: string, area: string, lock: DavLock, check: (live: DavLock[]) => void | Promise<void>): Promise<void> {
     const key = `${accountId}\u0000${area}`;
-    await this.mutex.run(key, async () => {
-      const work = async (m: EntityManager) => {
-        const now = Date.now();
-        await check(await this.liveWith(m, accountId, area, now));
-        await m
-          .createQueryBuilder()
-          .delete()
-          .from(DavLockRow)
-          .where('account_id = :accountId AND area = :area AND expires_at <= :now', { accountId, area, now })
-          .execute();
-        // Before and after: a look-up running meanwhile cannot mark the area empty.
-        this.changing(key);
-        try {
+    // Announced after the commit (the PostgreSQL transaction ends inside), before the answer.
+    await this.areas.adding(accountId, area, () =>
+      this.mutex.run(key, async () => {
+        const work = async (m: EntityManager) => {
+          const now = Date.now();
+          await check(await this.liveWith(m, accountId, area, now));
+          await m
+            .createQueryBuilder()
+            .delete()
+            .from(DavLockRow)
+            .where('account_id = :accountId AND area = :area AND expires_at <= :now', { accountId, area, now })
+            .execute();
           await m.insert(DavLockRow, toRow(accountId, area, lock, now));
-        } finally {
-          this.changing(key);
-        }
-      };
-      if (this.ds.options.type !== 'postgres') return work(this.repo.manager);
-      return this.ds.transaction(async (m) => {
-        await m.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(key)]);
-        await work(m);
-      });
-    });
+        };
+        if (this.ds.options.type !== 'postgres') return work(this.repo.manager);
+        return this.ds.transaction(async (m) => {
+          await m.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(key)]);
+          await work(m);
+        });
+      }),
+    );
   }
 
-  /** Moves the expiry of the given locks (a LOCK refresh, RFC 4918 §9.10.2). */
-  async refresh(tokens: readonly string[], expiresAt: number): Promise<void> {
+  /** Moves the expiry of the given locks of an account's area (a LOCK refresh, RFC 4918 §9.10.2), one that had just expired included. */
+  async refresh(accountId: string, area: string, tokens: readonly string[], expiresAt: number): Promise<void> {
     if (tokens.length === 0) return;
-    this.changing();
-    try {
-      await this.repo
+    await this.areas.adding(accountId, area, () =>
+      this.repo
         .createQueryBuilder()
         .update(DavLockRow)
         .set({ expiresAt: new Date(expiresAt) })
-        .where('token IN (:...tokens)', { tokens })
-        .execute();
-    } finally {
-      this.changing();
-    }
+        .where('token IN (:...tokens) AND account_id = :accountId AND area = :area', { tokens, accountId, area })
+        .execute(),
+    );
   }
 
   async remove(token: string): Promise<void> {

@@ -42,6 +42,8 @@ export class DavLocking {
     if (refreshed.length === 0) throw new DomainError('precondition_failed', 'the If header names no lock of yours on this resource');
     const expiresAt = Date.now() + seconds * 1000;
     await this.locks.refresh(
+      ctx.principal.account.id,
+      ctx.mount.area,
       refreshed.map((l) => l.token),
       expiresAt,
     );

@@ -46,12 +46,11 @@ function setup(opts: { deny?: string; exists?: boolean; locks?: DavLock[] } = {}
     },
   };
   const storage = { area: () => area } as unknown as StorageService;
-  const lockStore = {
-    live: async () => {
-      steps.push('locks');
-      return opts.locks ?? [];
-    },
-  } as unknown as DavLockStore;
+  const locks = async () => {
+    steps.push('locks');
+    return opts.locks ?? [];
+  };
+  const lockStore = { live: locks, shown: locks } as unknown as DavLockStore;
   return { steps, preparer: new DavPreparer(storage, access, lockStore) };
 }
 

@@ -45,8 +45,13 @@ export interface DavPlan<B, R extends DavResource | undefined> {
    * then streamed by the method). Omitted: not read.
    */
   readonly body?: { readonly xml: (bytes: Buffer) => B } | { readonly none: true } | { readonly upload: { readonly maxBytes: number } };
-  /** Load the live locks even without an If header or targets (lockdiscovery, LOCK, UNLOCK). */
-  readonly locks?: boolean;
+  /**
+   * Load the live locks even without an If header or targets: `true` as they must be honoured
+   * (LOCK, UNLOCK); `'shown'` for lock discovery alone (PROPFIND), which may lag a lock granted
+   * on another instance by its broadcast (DavLockStore.shown). With targets or an If header, as
+   * they must be honoured.
+   */
+  readonly locks?: boolean | 'shown';
   readonly resource?: R;
   /** The method's own refusals on what is there (405, 409, 400; a Destination's parent, Overwrite), before the conditions. */
   readonly check?: (entry: EntryOf<R>, area: AreaStorage) => void | Promise<void>;
@@ -108,7 +113,8 @@ export class DavPreparer {
     const body = await this.readBody(ctx, plan.body);
 
     // 3. The If header.
-    const locks = plan.locks || plan.targets || ctx.headers.if !== undefined ? await this.lockStore.live(principal.account.id, mount.area) : [];
+    const honoured = plan.locks === true || plan.targets !== undefined || ctx.headers.if !== undefined;
+    const locks = honoured ? await this.lockStore.live(principal.account.id, mount.area) : plan.locks === 'shown' ? await this.lockStore.shown(principal.account.id, mount.area) : [];
     const area = this.storage.area(principal.account.id, mount.area);
     const submitted = await this.evaluateIfHeader(ctx, area, locks);
 

@@ -7,6 +7,7 @@ import { parentOf } from './core/dav-path.js';
 import { KeyedMutex } from './core/keyed-mutex.js';
 import { qnameKey, type QName } from './core/xml-common.js';
 import type { PropPatchOp } from './core/xml-request.js';
+import { KnownAreas } from './dav-known-areas.js';
 import { subtreeWhere } from './dav-lock.store.js';
 import { DavPropertyRow } from './dav-property.entity.js';
 
@@ -38,29 +39,22 @@ export class TooManyPropertiesError extends Error {}
  * own transactions therefore queue behind one another there. PostgreSQL gives each its own
  * connection.
  *
- * Most areas never hold a dead property, and every PROPFIND asks for them: an area is
- * remembered as holding none (`none`) or some (`some`) once a query said so, and an area
- * known to hold none is not asked again. Only an insert can make that knowledge wrong, so every
- * insert forgets it, here before and after the insert (a look-up that overlapped an insert does
- * not store what it found: `changes`), and on every instance through the shared-state broadcast,
- * published after the commit and before the write is answered. As the other broadcast caches
- * (tagged-cache.ts), it fails closed: while broadcasts may go unheard nothing is served from it,
- * and when they flow again it starts over. Deleting properties leaves `some` (the queries stay).
- * The reads are fixed SQL, prepared once, not built by the query builder per request.
+ * Most areas never hold a dead property, and every PROPFIND asks for them: an area known to
+ * hold none (KnownAreas, shared with the locks) is not asked again; every insert goes through
+ * KnownAreas.adding. A PROPFIND on another instance may miss a property for as long as the
+ * broadcast takes to arrive. The reads are fixed SQL, prepared once, not built by the query
+ * builder per request.
  */
 @Injectable()
 export class DavPropertyStore implements OnModuleInit {
   private readonly queue = new KeyedMutex();
-  /** `account\0area` → whether it holds dead properties; bounded by clearing. */
-  private readonly known = new Map<string, 'none' | 'some'>();
-  /** Counts inserts here and announced ones: a look-up that overlapped one stores nothing. */
-  private changes = 0;
+  private readonly areas: KnownAreas;
   private readonly sql: { readonly any: string; readonly ofPath: string; readonly ofFolder: string };
 
   constructor(
     @InjectRepository(DavPropertyRow) private readonly repo: Repository<DavPropertyRow>,
     @InjectDataSource() private readonly ds: DataSource,
-    private readonly state: SharedState,
+    state: SharedState,
   ) {
     const pg = ds.options.type === 'postgres';
     const $ = (i: number) => (pg ? `$${i}` : '?');
@@ -70,11 +64,11 @@ export class DavPropertyStore implements OnModuleInit {
       ofPath: `SELECT ${columns} FROM dav_properties WHERE account_id = ${$(1)} AND area = ${$(2)} AND path_hash = ${$(3)}`,
       ofFolder: `SELECT ${columns} FROM dav_properties WHERE account_id = ${$(1)} AND area = ${$(2)} AND (path_hash = ${$(3)} OR parent_hash = ${$(4)})`,
     };
-    state.onBroadcastRestored(() => this.forgetAll());
+    this.areas = new KnownAreas(state, CHANNEL);
   }
 
   async onModuleInit(): Promise<void> {
-    await this.state.subscribe(CHANNEL, (key) => this.forget(key));
+    await this.areas.subscribe();
   }
 
   async ofResource(accountId: string, area: string, path: string): Promise<DeadProp[]> {
@@ -101,16 +95,11 @@ export class DavPropertyStore implements OnModuleInit {
 
   /** False when the area is known to hold no dead property (see the class comment). */
   private async mayHold(accountId: string, area: string): Promise<boolean> {
-    if (!this.state.broadcastLive()) return true;
-    const key = areaKey(accountId, area);
-    const known = this.known.get(key);
-    if (known !== undefined) return known === 'some';
-    const before = this.changes;
+    const known = this.areas.get(accountId, area);
+    if (known !== undefined) return known;
+    const since = this.areas.mark();
     const holds = (await this.select(this.sql.any, [accountId, area])).length > 0;
-    if (this.changes === before && this.state.broadcastLive()) {
-      if (this.known.size >= 100_000) this.known.clear();
-      this.known.set(key, holds ? 'some' : 'none');
-    }
+    this.areas.learn(accountId, area, holds, since);
     return holds;
   }
 
@@ -118,29 +107,9 @@ export class DavPropertyStore implements OnModuleInit {
     return this.ds.query(sql, params) as Promise<PropertyRead[]>;
   }
 
-  private forget(key: string): void {
-    this.changes++;
-    this.known.delete(key);
-  }
-
-  private forgetAll(): void {
-    this.changes++;
-    this.known.clear();
-  }
-
-  /**
-   * Runs `insert` (which may add properties to the area) so that no instance keeps the area as
-   * holding none: forgotten here before and after it, announced to all after it (committed).
-   */
-  private async adding<T>(accountId: string, area: string, insert: () => Promise<T>): Promise<T> {
-    const key = areaKey(accountId, area);
-    this.forget(key);
-    try {
-      return await insert();
-    } finally {
-      this.forget(key);
-      await this.state.publish(CHANNEL, key);
-    }
+  /** Runs `insert` (which may add properties to the area) through KnownAreas.adding. */
+  private adding<T>(accountId: string, area: string, insert: () => Promise<T>): Promise<T> {
+    return this.areas.adding(accountId, area, insert);
   }
 
   /**
@@ -239,10 +208,6 @@ export class DavPropertyStore implements OnModuleInit {
     });
     for (let i = 0; i < moved.length; i += INSERT_CHUNK) await m.insert(DavPropertyRow, moved.slice(i, i + INSERT_CHUNK));
   }
-}
-
-function areaKey(accountId: string, area: string): string {
-  return `${accountId}\u0000${area}`;
 }
 
 /** A row as the fixed reads select it. */

@@ -77,7 +77,7 @@ export class DavReader {
     // whole-tree PROPFIND is a denial of service waiting to happen.
     const depth = parseDepth(ctx.headers.depth, 'infinity');
     if (depth === 'infinity') throw new DavError('forbidden', 'PROPFIND with Depth: infinity is not supported; use Depth 0 or 1', 'propfind-finite-depth');
-    const { area, body: request, locks, entry } = await this.preparer.prepare(ctx, { action: 'read', body: { xml: parsePropfindCached }, locks: true, resource: 'existing' });
+    const { area, body: request, locks, entry } = await this.preparer.prepare(ctx, { action: 'read', body: { xml: parsePropfindCached }, locks: 'shown', resource: 'existing' });
     const account = ctx.principal.account.id;
 
     // Checksums are looked up only when asked for (sync clients ask by name).

@@ -51,6 +51,31 @@ describe('WebDAV locks across two instances on PostgreSQL + Redis', () => {
     }
   });
 
+  // Each instance remembers areas that hold no lock (DavLockStore, KnownAreas): a lock taken on A
+  // must hold at once on B, which knew the area as holding none, and be shown there.
+  it('a LOCK on A holds at once on B, which knew the area as holding no lock, and B shows it', async () => {
+    const [a, b] = cluster.nodes.map((n) => n.url) as [string, string];
+    expect((await dav(a, 'MKCOL', '/dav/known/')).status).toBe(201);
+    expect((await dav(a, 'PUT', '/dav/known/f.txt', {}, 'v1')).status).toBe(201);
+    // B learns the area as holding none: a write, a PROPFIND.
+    expect((await dav(b, 'PUT', '/dav/known/f.txt', {}, 'v2')).status).toBe(204);
+    expect((await dav(b, 'PROPFIND', '/dav/known/f.txt', { depth: '0' })).body).toContain('<D:lockdiscovery/>');
+    const locked = await dav(a, 'LOCK', '/dav/known/f.txt', { depth: '0', timeout: 'Second-2' }, LOCKINFO);
+    expect(locked.status).toBe(200);
+    const token = tokenOf(locked)!;
+    expect((await dav(b, 'PUT', '/dav/known/f.txt', {}, 'v3')).status).toBe(423);
+    expect((await dav(b, 'PROPFIND', '/dav/known/f.txt', { depth: '0' })).body).toContain(token);
+    // Expired: B writes again (and learns the area as holding none) ...
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expect((await dav(b, 'PUT', '/dav/known/f.txt', {}, 'v4')).status).toBe(204);
+    expect((await dav(b, 'PROPFIND', '/dav/known/f.txt', { depth: '0' })).body).toContain('<D:lockdiscovery/>');
+    // ... and a lock granted anew on A holds on B at once.
+    const again = await dav(a, 'LOCK', '/dav/known/f.txt', { depth: '0' }, LOCKINFO);
+    expect(again.status).toBe(200);
+    expect((await dav(b, 'PUT', '/dav/known/f.txt', {}, 'v5')).status).toBe(423);
+    expect((await dav(b, 'UNLOCK', '/dav/known/f.txt', { 'lock-token': `<${tokenOf(again)!}>` })).status).toBe(204);
+  });
+
   // Each instance remembers areas that hold no dead property (DavPropertyStore): a property set
   // through one instance must be seen at once through the other, which knew the area as empty.
   it('a dead property set on A is seen at once by a PROPFIND on B that knew the area as holding none', async () => {
