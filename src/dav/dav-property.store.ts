@@ -107,11 +107,6 @@ export class DavPropertyStore implements OnModuleInit {
     return this.ds.query(sql, params) as Promise<PropertyRead[]>;
   }
 
-  /** Runs `insert` (which may add properties to the area) through KnownAreas.adding. */
-  private adding<T>(accountId: string, area: string, insert: () => Promise<T>): Promise<T> {
-    return this.areas.adding(accountId, area, insert);
-  }
-
   /**
    * Applies PROPPATCH instructions in order, all or nothing (RFC 4918 §9.2). Throws
    * TooManyPropertiesError, changing nothing, when the resource would end up with more than
@@ -119,7 +114,7 @@ export class DavPropertyStore implements OnModuleInit {
    */
   async patch(accountId: string, area: string, path: string, ops: readonly PropPatchOp[]): Promise<void> {
     if (!ops.some((op) => op.op === 'set')) return this.patchNow(accountId, area, path, ops);
-    await this.adding(accountId, area, () => this.patchNow(accountId, area, path, ops));
+    await this.areas.adding(accountId, area, () => this.patchNow(accountId, area, path, ops));
   }
 
   private async patchNow(accountId: string, area: string, path: string, ops: readonly PropPatchOp[]): Promise<void> {
@@ -149,7 +144,7 @@ export class DavPropertyStore implements OnModuleInit {
   async copyTree(accountId: string, area: string, from: string, to: string, opts: { shallow?: boolean } = {}): Promise<void> {
     // An area known to hold none has none to copy, and none at `to`.
     if (!(await this.mayHold(accountId, area))) return;
-    await this.adding(accountId, area, () =>
+    await this.areas.adding(accountId, area, () =>
       this.atomically(async (m) => {
         const rows = (await this.subtree(m, accountId, area, from)).filter((r) => !opts.shallow || r.path === from);
         await this.deleteSubtree(m, accountId, area, to);
@@ -161,7 +156,7 @@ export class DavPropertyStore implements OnModuleInit {
   /** Moves the properties of the tree at `from` to `to` (whose old ones go). */
   async moveTree(accountId: string, area: string, from: string, to: string): Promise<void> {
     if (!(await this.mayHold(accountId, area))) return;
-    await this.adding(accountId, area, () =>
+    await this.areas.adding(accountId, area, () =>
       this.atomically(async (m) => {
         const rows = await this.subtree(m, accountId, area, from);
         await this.deleteSubtree(m, accountId, area, to);
